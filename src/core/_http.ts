@@ -1,0 +1,227 @@
+// Private transport helpers: the URL policy and a bounded fetch.
+import { OAuthError } from "./errors.ts";
+import type { HttpOptions } from "./http_options.ts";
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** Tells whether a URL's host is a loopback address (RFC 8252 §7.3, §8.3). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === "localhost" || host === "[::1]" ||
+    /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Parses `value` as an absolute `http:`/`https:` URL and enforces the
+ * transport policy: `https:` anywhere, `http:` only on loopback hosts unless
+ * `allowInsecureHttp`. Credentials in the URL are refused.
+ */
+export function parseEndpoint(
+  value: string | URL,
+  what: string,
+  allowInsecureHttp = false,
+): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new OAuthError(
+      "invalid_argument",
+      `${what} is not an absolute URL`,
+      { hint: "give the full URL, starting with https://" },
+    );
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new OAuthError(
+      "invalid_argument",
+      `${what} must be an https: URL, not ${url.protocol}`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new OAuthError(
+      "invalid_argument",
+      `${what} must not contain a user name or password`,
+    );
+  }
+  if (
+    url.protocol === "http:" && !allowInsecureHttp &&
+    !isLoopbackHost(url.hostname)
+  ) {
+    throw new OAuthError(
+      "insecure_http",
+      `${what} uses http:// on ${url.host}, which is not a loopback host`,
+      {
+        hint:
+          "use https://; plain http is accepted only for 127.0.0.1, ::1 and localhost unless you opt in to insecure HTTP",
+      },
+    );
+  }
+  return url;
+}
+
+/** Removes one trailing slash and any query or fragment. */
+export function baseOf(url: URL): string {
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+/**
+ * A fetch that gives up after `timeout` ms (headers and body) and refuses to
+ * read more than `maxResponseBytes`. Its errors are `OAuthError`s.
+ */
+export function boundedFetch(
+  options: HttpOptions = {},
+): (input: string | URL, init?: RequestInit) => Promise<Response> {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  const max = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  return async (input, init = {}) => {
+    const deadline = AbortSignal.timeout(timeout);
+    const signals = [deadline];
+    if (options.signal) signals.push(options.signal);
+    if (init.signal) signals.push(init.signal);
+    const signal = signals.length === 1 ? deadline : AbortSignal.any(signals);
+    const host = hostOf(input);
+    let response: Response;
+    try {
+      response = await doFetch(input, { ...init, signal });
+    } catch (cause) {
+      throw transportError(cause, host, timeout, deadline);
+    }
+    const declared = Number(response.headers.get("content-length") ?? NaN);
+    if (declared > max) {
+      await response.body?.cancel().catch(() => {});
+      throw tooLarge(host, max);
+    }
+    if (response.body === null) return response;
+    let seen = 0;
+    const limited = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          seen += chunk.byteLength;
+          if (seen > max) {
+            controller.error(tooLarge(host, max));
+          } else {
+            controller.enqueue(chunk);
+          }
+        },
+      }),
+      { signal },
+    );
+    return new Response(limited, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+function hostOf(input: string | URL): string {
+  try {
+    return new URL(input).host;
+  } catch {
+    return String(input);
+  }
+}
+
+function tooLarge(host: string, max: number): OAuthError {
+  return new OAuthError(
+    "response_too_large",
+    `the response from ${host} is larger than ${max} bytes`,
+    { hint: "check that the URL points at the right server" },
+  );
+}
+
+function transportError(
+  cause: unknown,
+  host: string,
+  timeout: number,
+  deadline: AbortSignal,
+): OAuthError {
+  if (cause instanceof OAuthError) return cause;
+  if (deadline.aborted) {
+    return new OAuthError(
+      "timeout",
+      `${host} did not answer within ${timeout} ms`,
+      { cause, hint: "check the network, or allow a longer timeout" },
+    );
+  }
+  if (cause instanceof DOMException && cause.name === "AbortError") {
+    return new OAuthError("timeout", `the request to ${host} was aborted`, {
+      cause,
+    });
+  }
+  const inBrowser = typeof (globalThis as { document?: unknown }).document !==
+    "undefined";
+  return new OAuthError("network_error", `could not reach ${host}`, {
+    cause,
+    hint: inBrowser
+      ? "if the server is up, the browser may have refused the response (CORS): add this page's origin to Looker's Embedded Domain Allowlist (Admin > Embed)"
+      : "check the URL and that the server is reachable from here",
+  });
+}
+
+/**
+ * Finds the error that explains `err`: an `OAuthError` raised by the bounded
+ * fetch while a body was read, or a timeout, hidden in a `cause` chain.
+ */
+export function rootTransportError(err: unknown): OAuthError | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (current instanceof OAuthError) return current;
+    if (
+      current instanceof DOMException &&
+      (current.name === "TimeoutError" || current.name === "AbortError")
+    ) {
+      return new OAuthError("timeout", "the response did not arrive in time", {
+        cause: current,
+      });
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Reads a body as text, within the bounded fetch's limits. */
+export async function readText(response: Response): Promise<string> {
+  try {
+    return await response.text();
+  } catch (err) {
+    throw rootTransportError(err) ??
+      new OAuthError("invalid_response", "the response body could not be read");
+  }
+}
+
+/** Replaces every occurrence of each secret in `text` and trims it. */
+export function redact(
+  text: string,
+  secrets: readonly (string | undefined)[],
+): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) {
+      out = out.split(secret).join("[redacted]");
+    }
+  }
+  // deno-lint-ignore no-control-regex
+  out = out.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return out.length > 300 ? `${out.slice(0, 300)}…` : out;
+}
+
+/** Throws unless `clientId` is a non-empty string. */
+export function assertClientId(clientId: unknown): asserts clientId is string {
+  if (typeof clientId !== "string" || clientId.trim() === "") {
+    throw new OAuthError("invalid_argument", "a client id is required", {
+      hint:
+        "use the client_guid the app was registered with (Looker: register_oauth_client_app)",
+    });
+  }
+}
+
+/** Compares two strings in time that depends only on their lengths. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}

@@ -1,0 +1,202 @@
+/**
+ * The second leg: validating the redirect back to the app.
+ *
+ * @module
+ */
+import * as oauth from "oauth4webapi";
+import { OAuthError } from "./errors.ts";
+import { redact, timingSafeEqual } from "./_http.ts";
+import { toAs } from "./_oauth.ts";
+import type { AuthServer } from "./server.ts";
+
+/** What the callback is checked against. */
+export interface CallbackExpectations {
+  /** The `state` sent with the authorization request. */
+  state: string;
+}
+
+/**
+ * Validates the URL the server redirected the browser to and returns the
+ * authorization code.
+ *
+ * The checks run in this order, so that nothing an attacker sends is acted on
+ * before its `state` is known to be ours:
+ *
+ * 1. exactly one `state`, equal to the expected one (error callbacks too);
+ * 2. `iss`, when present or when the server promises it (RFC 9207);
+ * 3. `error` (`access_denied` apart from other errors);
+ * 4. exactly one non-empty `code`.
+ *
+ * Looker's `?&code=...&state=...` shape is accepted.
+ *
+ * @param server The server the authorization request went to.
+ * @param callback The full callback URL, or its query.
+ * @param expected The `state` that was sent.
+ * @returns The authorization code.
+ * @throws {OAuthError} `state_mismatch` (forged or stale: ignore it and keep
+ *   waiting), `iss_mismatch`, `access_denied`, `authorization_error`, or
+ *   `invalid_callback`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1.2
+ * @see https://www.rfc-editor.org/rfc/rfc9207.html#section-2.4
+ *
+ * @example
+ * ```ts
+ * import { lookerServer, parseCallback } from "@looker-oauth/pkce/core";
+ *
+ * const server = lookerServer({ lookerUrl: "https://example.looker.com" });
+ * const code = parseCallback(
+ *   server,
+ *   "http://localhost:8080/callback?&code=abc123&state=xyz",
+ *   { state: "xyz" },
+ * );
+ * console.log(code); // abc123
+ * ```
+ */
+export function parseCallback(
+  server: AuthServer,
+  callback: string | URL | URLSearchParams,
+  expected: CallbackExpectations,
+): string {
+  if (typeof expected?.state !== "string" || expected.state === "") {
+    throw new OAuthError(
+      "invalid_argument",
+      "the expected state is required to validate a callback",
+    );
+  }
+  const params = toParams(callback);
+
+  const states = params.getAll("state");
+  if (states.length !== 1 || !timingSafeEqual(states[0]!, expected.state)) {
+    throw new OAuthError(
+      "state_mismatch",
+      states.length === 0
+        ? "the callback has no state: it was not sent in answer to this sign-in"
+        : states.length > 1
+        ? "the callback repeats state"
+        : "the callback's state does not match this sign-in",
+      {
+        hint:
+          "ignore this request; only the browser that was sent to sign in can finish it",
+      },
+    );
+  }
+
+  let validated: URLSearchParams;
+  try {
+    validated = oauth.validateAuthResponse(
+      toAs(server),
+      { client_id: "-" }, // validateAuthResponse only checks that one is given
+      params,
+      expected.state,
+    );
+  } catch (err) {
+    throw fromValidationError(err, params, server);
+  }
+
+  const codes = validated.getAll("code");
+  if (codes.length !== 1 || codes[0] === "") {
+    throw new OAuthError(
+      "invalid_callback",
+      codes.length > 1
+        ? "the callback repeats code"
+        : "the callback has no authorization code",
+    );
+  }
+  return codes[0]!;
+}
+
+function toParams(callback: string | URL | URLSearchParams): URLSearchParams {
+  if (callback instanceof URLSearchParams) return new URLSearchParams(callback);
+  if (callback instanceof URL) return new URLSearchParams(callback.search);
+  if (typeof callback !== "string") {
+    throw new OAuthError(
+      "invalid_argument",
+      "the callback must be a URL, a string or URLSearchParams",
+    );
+  }
+  const text = callback.trim();
+  try {
+    return new URLSearchParams(new URL(text).search);
+  } catch {
+    const query = text.includes("?") ? text.slice(text.indexOf("?")) : text;
+    return new URLSearchParams(query.split("#")[0]);
+  }
+}
+
+function fromValidationError(
+  err: unknown,
+  params: URLSearchParams,
+  server: AuthServer,
+): OAuthError {
+  if (err instanceof oauth.AuthorizationResponseError) {
+    const description = err.error_description === undefined
+      ? undefined
+      : redact(err.error_description, []);
+    const options = {
+      error: err.error,
+      ...(description === undefined ? {} : { errorDescription: description }),
+    };
+    if (err.error === "access_denied") {
+      return new OAuthError(
+        "access_denied",
+        "the sign-in was declined",
+        {
+          ...options,
+          hint: "sign in again and accept the app's request when asked",
+        },
+      );
+    }
+    const hint = HINTS[err.error] ??
+      "the server refused the sign-in; see its error description";
+    return new OAuthError(
+      "authorization_error",
+      `the server refused the sign-in: ${err.error}${
+        description ? ` (${description})` : ""
+      }`,
+      { ...options, hint },
+    );
+  }
+  // oauth4webapi rejected the parameters; say why from the parameters
+  // themselves rather than from its message text.
+  const issuers = params.getAll("iss");
+  if (issuers.length > 1) {
+    return new OAuthError("invalid_callback", "the callback repeats iss");
+  }
+  const iss = issuers[0];
+  const promised =
+    server.metadata.authorization_response_iss_parameter_supported === true;
+  if (
+    (iss === undefined && promised) ||
+    (iss !== undefined && iss !== server.metadata.issuer)
+  ) {
+    return new OAuthError(
+      "iss_mismatch",
+      iss === undefined
+        ? "the callback has no iss although the server promises one (RFC 9207)"
+        : `the callback's iss is not ${server.metadata.issuer}`,
+      {
+        hint:
+          "the response may come from another server (mix-up attack); sign in again",
+      },
+    );
+  }
+  return new OAuthError(
+    "invalid_callback",
+    `the callback is not a valid authorization response: ${
+      err instanceof Error ? err.message : String(err)
+    }`,
+  );
+}
+
+const HINTS: Record<string, string> = {
+  invalid_request:
+    "check the redirect URI: it must equal the one registered for the app, character for character",
+  unauthorized_client:
+    "check the client id: it must be the client_guid registered with the server, and the app must be enabled",
+  invalid_scope: "check the scope (Looker uses cors_api)",
+  server_error: "the server failed; try again later",
+  temporarily_unavailable: "the server is busy; try again later",
+  login_required: "sign in to the server in the browser, then try again",
+  consent_required: "accept the app's request when asked",
+};

@@ -1,0 +1,287 @@
+/**
+ * A signed-in session: valid access tokens on demand, and authenticated
+ * fetch.
+ *
+ * @module
+ */
+import { OAuthError } from "./errors.ts";
+import type { HttpOptions } from "./http_options.ts";
+import { assertClientId } from "./_http.ts";
+import { revokeTokens } from "./revoke.ts";
+import type { AuthServer } from "./server.ts";
+import type { TokenStore } from "./store.ts";
+import { refreshTokens, type TokenSet } from "./token.ts";
+
+/** Options for {@linkcode TokenSession}. */
+export interface TokenSessionOptions extends HttpOptions {
+  /** Where the tokens came from. */
+  server: AuthServer;
+  /** The client id the tokens were issued to. */
+  clientId: string;
+  /** The redirect URI of the sign-in (Looker needs it to refresh). */
+  redirectUri?: string;
+  /** Where the tokens are kept. */
+  store: TokenStore;
+  /**
+   * Refresh when fewer than this many milliseconds remain. Default 60 000.
+   */
+  refreshMargin?: number;
+  /**
+   * Base URL for {@linkcode TokenSession.fetch}: relative paths resolve
+   * against it, and the token is sent to no other origin. Default: Looker's
+   * API URL; none for other servers.
+   */
+  apiUrl?: string;
+  /** The clock, in epoch ms; `Date.now` by default. */
+  now?: () => number;
+}
+
+/**
+ * Keeps an access token valid: refreshes it when fewer than `refreshMargin`
+ * ms remain, and once more after a 401. Refreshes are single-flight:
+ * concurrent callers in this process share one, and stores with
+ * {@linkcode TokenStore.withLock} extend that across processes.
+ *
+ * A refused refresh clears the stored tokens (only if nobody changed them
+ * meanwhile) and throws `login_required`.
+ *
+ * @example
+ * ```ts ignore
+ * import { MemoryTokenStore, TokenSession } from "@looker-oauth/pkce/core";
+ *
+ * const session = new TokenSession({
+ *   server,
+ *   clientId: "my-app",
+ *   redirectUri: "http://localhost:8080/callback",
+ *   store: new MemoryTokenStore(tokens),
+ * });
+ * const me = await (await session.fetch("/api/4.0/user")).json();
+ * ```
+ */
+export class TokenSession {
+  readonly #options: TokenSessionOptions;
+  readonly #margin: number;
+  readonly #now: () => number;
+  readonly #apiUrl: URL | undefined;
+  #refreshing: Promise<TokenSet> | undefined;
+
+  /**
+   * Creates a session over a store. Nothing is read until first use.
+   *
+   * @param options Server, client, store and transport options.
+   * @throws {OAuthError} `invalid_argument` for a missing client id or a bad
+   *   `apiUrl`.
+   */
+  constructor(options: TokenSessionOptions) {
+    assertClientId(options.clientId);
+    this.#options = options;
+    this.#margin = options.refreshMargin ?? 60_000;
+    this.#now = options.now ?? Date.now;
+    const api = options.apiUrl ?? options.server.looker?.apiUrl;
+    try {
+      this.#apiUrl = api === undefined ? undefined : new URL(api);
+    } catch {
+      throw new OAuthError("invalid_argument", "apiUrl is not an absolute URL");
+    }
+  }
+
+  /**
+   * Returns a valid access token, refreshing first if it expires within the
+   * margin.
+   *
+   * @returns The access token.
+   * @throws {OAuthError} `login_required` when there are no tokens, or the
+   *   refresh was refused; transport errors when the server cannot be
+   *   reached.
+   */
+  async getAccessToken(): Promise<string> {
+    return (await this.getTokens()).accessToken;
+  }
+
+  /**
+   * Returns valid tokens, refreshing first if the access token expires within
+   * the margin.
+   *
+   * @returns The tokens.
+   * @throws {OAuthError} As {@linkcode TokenSession.getAccessToken}.
+   */
+  async getTokens(): Promise<TokenSet> {
+    const tokens = await this.#options.store.load();
+    if (!tokens) throw signedOut();
+    if (this.#isFresh(tokens)) return tokens;
+    return await this.#refresh(tokens.accessToken);
+  }
+
+  /**
+   * Refreshes now, even if the access token is still valid.
+   *
+   * @returns The new tokens.
+   * @throws {OAuthError} As {@linkcode TokenSession.getAccessToken}.
+   */
+  async refresh(): Promise<TokenSet> {
+    const tokens = await this.#options.store.load();
+    if (!tokens) throw signedOut();
+    return await this.#refresh(tokens.accessToken);
+  }
+
+  /**
+   * Fetches with `Authorization: Bearer`. On a 401, refreshes once and
+   * retries once (request bodies that are streams are not retried).
+   *
+   * @param input A URL, or a path relative to the API URL.
+   * @param init As for `fetch`.
+   * @returns The response, whatever its status after the retry.
+   * @throws {OAuthError} `invalid_argument` for a URL on another origin than
+   *   the API URL; otherwise as {@linkcode TokenSession.getAccessToken}.
+   */
+  async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+    const url = this.#resolve(input);
+    const token = await this.getAccessToken();
+    const replayable = !(init.body instanceof ReadableStream);
+    const first = await this.#send(url, init, token);
+    if (first.status !== 401 || !replayable) return first;
+    await first.body?.cancel();
+    const next = await this.#refresh(token);
+    return await this.#send(url, init, next.accessToken);
+  }
+
+  /**
+   * Ends the grant on the server when possible, then forgets the tokens.
+   *
+   * @returns `true` when the server confirmed; `false` when it offers no
+   *   revocation or the grant had already ended.
+   * @throws {OAuthError} Transport errors; the local tokens are kept then, so
+   *   the caller can retry.
+   */
+  async signOut(): Promise<boolean> {
+    const { store, server, clientId } = this.#options;
+    let tokens = await store.load();
+    if (!tokens) return false;
+    const http = { ...this.#http(), clientId };
+    let revoked = false;
+    try {
+      if (server.looker && !this.#isFresh(tokens)) {
+        tokens = await this.getTokens();
+      }
+      revoked = await revokeTokens(server, { ...http, tokens });
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      if (err.code === "invalid_grant" && server.looker) {
+        // The access token was refused: try once with a fresh one.
+        try {
+          tokens = await this.#refresh(tokens.accessToken);
+          revoked = await revokeTokens(server, { ...http, tokens });
+        } catch (again) {
+          if (
+            !(again instanceof OAuthError && again.code === "login_required")
+          ) {
+            throw again;
+          }
+        }
+      } else if (err.code !== "login_required") {
+        throw err;
+      }
+    }
+    await store.clear();
+    return revoked;
+  }
+
+  #isFresh(tokens: TokenSet): boolean {
+    return tokens.expiresAt - this.#now() > this.#margin;
+  }
+
+  #http(): HttpOptions {
+    const { fetch, signal, timeout, maxResponseBytes } = this.#options;
+    return {
+      ...(fetch === undefined ? {} : { fetch }),
+      ...(signal === undefined ? {} : { signal }),
+      ...(timeout === undefined ? {} : { timeout }),
+      ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
+    };
+  }
+
+  #resolve(input: string | URL): URL {
+    let url: URL;
+    try {
+      url = new URL(input, this.#apiUrl);
+    } catch {
+      throw new OAuthError(
+        "invalid_argument",
+        this.#apiUrl
+          ? `${String(input)} is not a valid URL or path`
+          : "a relative path needs an apiUrl",
+      );
+    }
+    if (this.#apiUrl && url.origin !== this.#apiUrl.origin) {
+      throw new OAuthError(
+        "invalid_argument",
+        `refusing to send the access token to ${url.origin}; it belongs to ${this.#apiUrl.origin}`,
+      );
+    }
+    return url;
+  }
+
+  #send(url: URL, init: RequestInit, token: string): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${token}`);
+    const send = this.#options.fetch ?? globalThis.fetch;
+    return send(url, { ...init, headers });
+  }
+
+  /**
+   * Refreshes unless someone else already replaced `staleAccessToken`.
+   * One refresh at a time in this process; the store's lock, if any, makes
+   * it one at a time across processes.
+   */
+  #refresh(staleAccessToken: string): Promise<TokenSet> {
+    this.#refreshing ??= this.#runRefresh(staleAccessToken).finally(
+      () => {
+        this.#refreshing = undefined;
+      },
+    );
+    return this.#refreshing;
+  }
+
+  #runRefresh(staleAccessToken: string): Promise<TokenSet> {
+    const { store, server, clientId, redirectUri } = this.#options;
+    const run = async (): Promise<TokenSet> => {
+      const current = await store.load();
+      if (!current) throw signedOut();
+      if (current.accessToken !== staleAccessToken && this.#isFresh(current)) {
+        // Another caller or process refreshed while we waited for the lock.
+        return current;
+      }
+      try {
+        const next = await refreshTokens(server, {
+          ...this.#http(),
+          clientId,
+          tokens: current,
+          now: this.#now,
+          ...(redirectUri === undefined ? {} : { redirectUri }),
+        });
+        await store.save(next);
+        return next;
+      } catch (err) {
+        if (err instanceof OAuthError && err.code === "invalid_grant") {
+          const now = await store.load();
+          if (now && now.refreshToken === current.refreshToken) {
+            await store.clear();
+          }
+          throw new OAuthError(
+            "login_required",
+            "the refresh token was refused: sign in again",
+            { cause: err, hint: "sign in again" },
+          );
+        }
+        throw err;
+      }
+    };
+    return store.withLock ? store.withLock(run) : run();
+  }
+}
+
+function signedOut(): OAuthError {
+  return new OAuthError("login_required", "not signed in", {
+    hint: "sign in first",
+  });
+}

@@ -1,0 +1,252 @@
+/**
+ * The token leg: exchanging a code, refreshing, and the `TokenSet` they
+ * return.
+ *
+ * @module
+ */
+import * as oauth from "oauth4webapi";
+import { OAuthError } from "./errors.ts";
+import type { HttpOptions } from "./http_options.ts";
+import { assertClientId } from "./_http.ts";
+import { toAs, toClient, transport } from "./_oauth.ts";
+import { errorFromProcessing, errorFromResponse } from "./_token_errors.ts";
+import type { AuthServer } from "./server.ts";
+
+/**
+ * Tokens, with an absolute expiry.
+ *
+ * `expiresAt` follows one documented rule: the local time at which the
+ * response arrived, plus `expires_in` seconds. A server's clock is never
+ * consulted, so clock skew between machines does not matter. Without
+ * `expires_in`, the lifetime is assumed to be
+ * {@linkcode DEFAULT_EXPIRES_IN} seconds (a 401 still triggers a refresh).
+ * A negative or non-numeric `expires_in` is an invalid response.
+ */
+export interface TokenSet {
+  /** The bearer token for API calls. */
+  readonly accessToken: string;
+  /** The token type, lowercased (`bearer`). */
+  readonly tokenType: string;
+  /** When the access token expires, in epoch milliseconds. */
+  readonly expiresAt: number;
+  /** The refresh token, if the server issued one. */
+  readonly refreshToken?: string;
+  /** The granted scope, if the server said. */
+  readonly scope?: string;
+  /** The OpenID Connect ID token, if any. */
+  readonly idToken?: string;
+}
+
+/** Seconds an access token is assumed to live when `expires_in` is absent. */
+export const DEFAULT_EXPIRES_IN = 3600;
+
+/** Options every token request takes. */
+export interface TokenRequestOptions extends HttpOptions {
+  /** The clock, in epoch ms; `Date.now` by default. */
+  now?: () => number;
+}
+
+/** What {@linkcode exchangeCode} needs. */
+export interface CodeExchange extends TokenRequestOptions {
+  /** The client id used for the authorization request. */
+  clientId: string;
+  /** The redirect URI used for the authorization request. */
+  redirectUri: string;
+  /** The code returned by {@linkcode parseCallback}. */
+  code: string;
+  /** The PKCE verifier from {@linkcode startAuthorization}. */
+  codeVerifier: string;
+}
+
+/**
+ * Exchanges an authorization code for tokens. The client is public: the
+ * `client_id` goes in the form body and no `Authorization` header is sent.
+ *
+ * @param server Where the code came from.
+ * @param exchange Client id, redirect URI, code, verifier, transport options.
+ * @returns The tokens.
+ * @throws {OAuthError} `invalid_grant`, `redirect_uri_mismatch`,
+ *   `invalid_client`, `basic_auth_rejected`, `wrong_host`,
+ *   `token_endpoint_error`, `server_error`, `invalid_response`,
+ *   `response_too_large`, `timeout`, `network_error`. The code is never
+ *   sent twice.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1.3
+ * @see https://www.rfc-editor.org/rfc/rfc7636.html#section-4.5
+ *
+ * @example
+ * ```ts ignore
+ * import { exchangeCode } from "@looker-oauth/pkce/core";
+ *
+ * const tokens = await exchangeCode(server, {
+ *   clientId: "my-app",
+ *   redirectUri: pending.redirectUri,
+ *   code,
+ *   codeVerifier: pending.codeVerifier,
+ * });
+ * ```
+ */
+export async function exchangeCode(
+  server: AuthServer,
+  exchange: CodeExchange,
+): Promise<TokenSet> {
+  assertClientId(exchange.clientId);
+  for (const key of ["code", "codeVerifier", "redirectUri"] as const) {
+    if (typeof exchange[key] !== "string" || exchange[key] === "") {
+      throw new OAuthError("invalid_argument", `${key} is required`);
+    }
+  }
+  const as = toAs(server);
+  const client = toClient(exchange.clientId);
+  const secrets = [exchange.code, exchange.codeVerifier];
+  const now = exchange.now ?? Date.now;
+  let response: Response;
+  try {
+    response = await oauth.genericTokenEndpointRequest(
+      as,
+      client,
+      oauth.None(),
+      "authorization_code",
+      {
+        code: exchange.code,
+        redirect_uri: exchange.redirectUri,
+        code_verifier: exchange.codeVerifier,
+      },
+      transport(as.token_endpoint!, exchange, server.allowInsecureHttp),
+    );
+  } catch (err) {
+    throw errorFromProcessing(err, "exchange");
+  }
+  const receivedAt = now();
+  if (!response.ok) {
+    throw await errorFromResponse(server, response, "exchange", secrets);
+  }
+  let result: oauth.TokenEndpointResponse;
+  try {
+    result = await oauth.processAuthorizationCodeResponse(as, client, response);
+  } catch (err) {
+    throw errorFromProcessing(err, "exchange");
+  }
+  return toTokenSet(result, receivedAt);
+}
+
+/** What {@linkcode refreshTokens} needs. */
+export interface TokenRefresh extends TokenRequestOptions {
+  /** The client id the tokens were issued to. */
+  clientId: string;
+  /** The current tokens; their refresh token is used. */
+  tokens: TokenSet;
+  /**
+   * The redirect URI of the original sign-in. Looker requires it in refresh
+   * requests; other servers ignore it.
+   */
+  redirectUri?: string;
+  /** A narrower scope to ask for, if any. */
+  scope?: string;
+}
+
+/**
+ * Uses the refresh token for new tokens. An answer without a
+ * `refresh_token` keeps the old one; an answer with one replaces it
+ * (rotation).
+ *
+ * @param server Where the tokens came from.
+ * @param refresh Client id, current tokens, (for Looker) the redirect URI.
+ * @returns The new tokens.
+ * @throws {OAuthError} `login_required` when there is no refresh token;
+ *   `invalid_grant` when it is refused (sign in again); otherwise as
+ *   {@linkcode exchangeCode}.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749.html#section-6
+ *
+ * @example
+ * ```ts ignore
+ * import { refreshTokens } from "@looker-oauth/pkce/core";
+ *
+ * const next = await refreshTokens(server, {
+ *   clientId: "my-app",
+ *   tokens,
+ *   redirectUri: "http://localhost:8080/callback",
+ * });
+ * ```
+ */
+export async function refreshTokens(
+  server: AuthServer,
+  refresh: TokenRefresh,
+): Promise<TokenSet> {
+  assertClientId(refresh.clientId);
+  const refreshToken = refresh.tokens?.refreshToken;
+  if (typeof refreshToken !== "string" || refreshToken === "") {
+    throw new OAuthError("login_required", "there is no refresh token", {
+      hint: "sign in again",
+    });
+  }
+  if (server.looker && !refresh.redirectUri) {
+    throw new OAuthError(
+      "invalid_argument",
+      "Looker requires the redirect URI in refresh requests",
+    );
+  }
+  const as = toAs(server);
+  const client = toClient(refresh.clientId);
+  const now = refresh.now ?? Date.now;
+  const additionalParameters: Record<string, string> = {};
+  if (refresh.redirectUri) {
+    additionalParameters.redirect_uri = refresh.redirectUri;
+  }
+  if (refresh.scope) additionalParameters.scope = refresh.scope;
+  let response: Response;
+  try {
+    response = await oauth.refreshTokenGrantRequest(
+      as,
+      client,
+      oauth.None(),
+      refreshToken,
+      {
+        additionalParameters,
+        ...transport(as.token_endpoint!, refresh, server.allowInsecureHttp),
+      },
+    );
+  } catch (err) {
+    throw errorFromProcessing(err, "refresh");
+  }
+  const receivedAt = now();
+  if (!response.ok) {
+    throw await errorFromResponse(server, response, "refresh", [
+      refreshToken,
+      refresh.tokens.accessToken,
+    ]);
+  }
+  let result: oauth.TokenEndpointResponse;
+  try {
+    result = await oauth.processRefreshTokenResponse(as, client, response);
+  } catch (err) {
+    throw errorFromProcessing(err, "refresh");
+  }
+  return toTokenSet(result, receivedAt, refresh.tokens);
+}
+
+function toTokenSet(
+  result: oauth.TokenEndpointResponse,
+  receivedAt: number,
+  previous?: TokenSet,
+): TokenSet {
+  if (result.token_type !== "bearer") {
+    throw new OAuthError(
+      "invalid_response",
+      `the token endpoint issued a ${result.token_type} token; only bearer tokens are supported`,
+    );
+  }
+  const expiresIn = result.expires_in ?? DEFAULT_EXPIRES_IN;
+  const refreshToken = result.refresh_token ?? previous?.refreshToken;
+  const scope = result.scope ?? previous?.scope;
+  const idToken = result.id_token ?? previous?.idToken;
+  return {
+    accessToken: result.access_token,
+    tokenType: result.token_type,
+    expiresAt: receivedAt + expiresIn * 1000,
+    ...(refreshToken === undefined ? {} : { refreshToken }),
+    ...(scope === undefined ? {} : { scope }),
+    ...(idToken === undefined ? {} : { idToken }),
+  };
+}
