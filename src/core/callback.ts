@@ -132,7 +132,7 @@ function fromValidationError(
   if (err instanceof oauth.AuthorizationResponseError) {
     const description = err.error_description === undefined
       ? undefined
-      : redact(err.error_description, []);
+      : redact(err.error_description, params.getAll("code"));
     const options = {
       error: err.error,
       ...(description === undefined ? {} : { errorDescription: description }),

@@ -231,7 +231,8 @@ export async function discover(
       });
       if (response.status === 404 && algorithms.length > 1) {
         await response.body?.cancel();
-        last = new OAuthError(
+        // Keep an earlier, more telling failure (an issuer mismatch).
+        last ??= new OAuthError(
           "discovery_failed",
           `${issuerUrl.host} has no OpenID configuration`,
           { status: 404 },

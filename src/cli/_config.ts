@@ -1,0 +1,251 @@
+// Private: the profile file (config.json), looker.ini, and the settings
+// precedence: flags > LOOKER_OAUTH_* > LOOKERSDK_* > looker.ini > profile.
+import { ensurePrivateDir, writeFileAtomic } from "../store/_atomic.ts";
+import type { ServerMetadata } from "../core/server.ts";
+import { UsageError } from "./_args.ts";
+
+/** A signed-in person, as shown by `status`. */
+export interface ProfileUser {
+  id?: string;
+  displayName?: string;
+  email?: string;
+}
+
+/** What `login` saves so later commands need no flags. Never secret. */
+export interface Profile {
+  kind: "looker" | "oauth";
+  clientId: string;
+  redirectUri: string;
+  scope?: string;
+  /** Looker: the UI host. */
+  lookerUrl?: string;
+  /** Looker: the API host; others: the base URL for `api`. */
+  apiUrl?: string;
+  /** Others: the issuer, and the metadata read at sign-in. */
+  issuer?: string;
+  metadata?: ServerMetadata;
+  insecureHttp?: boolean;
+  user?: ProfileUser;
+  signedInAt?: number;
+}
+
+/** config.json. */
+export interface ConfigFile {
+  version: 1;
+  profiles: Record<string, Profile>;
+}
+
+/** The settings `login` can take, each from any layer. */
+export interface Settings {
+  lookerUrl?: string;
+  apiUrl?: string;
+  issuer?: string;
+  clientId?: string;
+  redirectUri?: string;
+  scope?: string;
+}
+
+const SETTING_KEYS = [
+  "lookerUrl",
+  "apiUrl",
+  "issuer",
+  "clientId",
+  "redirectUri",
+  "scope",
+] as const;
+
+export function configPath(home: string): string {
+  return `${home}/config.json`;
+}
+
+/** Reads config.json; a missing or unreadable one is empty (with a warning). */
+export async function readConfig(
+  home: string,
+  warn: (message: string) => void = () => {},
+): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(configPath(home));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) {
+      warn(`could not read ${configPath(home)}: ${(err as Error).message}`);
+    }
+    return { version: 1, profiles: {} };
+  }
+  try {
+    const data = JSON.parse(text);
+    if (
+      data && typeof data === "object" && data.profiles &&
+      typeof data.profiles === "object"
+    ) {
+      return { version: 1, profiles: data.profiles };
+    }
+  } catch {
+    // fall through
+  }
+  warn(`${configPath(home)} is not valid JSON; ignoring it`);
+  return { version: 1, profiles: {} };
+}
+
+/** Saves one profile into config.json (atomically). */
+export async function saveProfile(
+  home: string,
+  name: string,
+  profile: Profile,
+): Promise<void> {
+  const config = await readConfig(home);
+  config.profiles[name] = profile;
+  await ensurePrivateDir(home);
+  await writeFileAtomic(
+    configPath(home),
+    JSON.stringify(config, null, 2) + "\n",
+  );
+}
+
+/** The profile name: --profile > LOOKER_OAUTH_PROFILE > "default". */
+export function profileName(
+  flag: string | undefined,
+  env: (name: string) => string | undefined,
+): string {
+  return flag ?? env("LOOKER_OAUTH_PROFILE") ?? "default";
+}
+
+/** Reads `[Looker]` from looker.ini (LOOKER_OAUTH_INI, LOOKERSDK_INI, or ./looker.ini). */
+export async function readLookerIniSection(
+  env: (name: string) => string | undefined,
+): Promise<{ path?: string; section: Record<string, string> }> {
+  const explicit = env("LOOKER_OAUTH_INI") ?? env("LOOKERSDK_INI");
+  const path = explicit ?? "looker.ini";
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (explicit && err instanceof Deno.errors.NotFound) {
+      throw new UsageError(`the ini file ${path} does not exist`);
+    }
+    return { section: {} };
+  }
+  return { path, section: parseIni(text)["looker"] ?? {} };
+}
+
+/** The sign-in settings in looker.ini's `[Looker]` section. */
+export async function readLookerIni(
+  env: (name: string) => string | undefined,
+): Promise<Settings & { path?: string }> {
+  const { path, section } = await readLookerIniSection(env);
+  const settings: Settings & { path?: string } = path ? { path } : {};
+  if (section.base_url) settings.apiUrl = section.base_url;
+  if (section.looker_url) settings.lookerUrl = section.looker_url;
+  if (section.redirect_uri) settings.redirectUri = section.redirect_uri;
+  // With a client_secret, client_id is an API3 key, not an OAuth client.
+  if (section.client_id && !section.client_secret) {
+    settings.clientId = section.client_id;
+  }
+  return settings;
+}
+
+/** Parses INI text: sections (lowercased) of key = value. */
+export function parseIni(text: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  let current: Record<string, string> | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith(";") || line.startsWith("#")) continue;
+    const section = /^\[(.+)\]$/.exec(line);
+    if (section) {
+      current = out[section[1]!.trim().toLowerCase()] ??= {};
+      continue;
+    }
+    const eq = line.search(/[=:]/);
+    if (!current || eq < 1) continue;
+    const key = line.slice(0, eq).trim().toLowerCase();
+    let value = line.slice(eq + 1).trim();
+    if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
+    current[key] = value;
+  }
+  return out;
+}
+
+/** Settings from the environment: LOOKER_OAUTH_*, then LOOKERSDK_BASE_URL. */
+export function envSettings(
+  env: (name: string) => string | undefined,
+): { own: Settings; sdk: Settings } {
+  const own: Settings = {};
+  const map: Record<(typeof SETTING_KEYS)[number], string> = {
+    lookerUrl: "LOOKER_OAUTH_LOOKER_URL",
+    apiUrl: "LOOKER_OAUTH_API_URL",
+    issuer: "LOOKER_OAUTH_ISSUER",
+    clientId: "LOOKER_OAUTH_CLIENT_ID",
+    redirectUri: "LOOKER_OAUTH_REDIRECT_URI",
+    scope: "LOOKER_OAUTH_SCOPE",
+  };
+  for (const key of SETTING_KEYS) {
+    const value = env(map[key]);
+    if (value) own[key] = value;
+  }
+  const sdk: Settings = {};
+  const base = env("LOOKERSDK_BASE_URL");
+  if (base) sdk.apiUrl = base;
+  return { own, sdk };
+}
+
+/** A resolved setting and the layer it came from. */
+export interface Resolved {
+  settings: Settings;
+  kind: "looker" | "oauth" | undefined;
+  from: Partial<Record<keyof Settings, string>>;
+}
+
+/**
+ * Merges layers, highest first. The first layer naming a server (an issuer,
+ * or a Looker URL) decides the kind, and lower layers' server settings of the
+ * other kind are ignored.
+ */
+export function resolveSettings(
+  layers: readonly { name: string; settings: Settings }[],
+): Resolved {
+  let kind: "looker" | "oauth" | undefined;
+  for (const { settings } of layers) {
+    if (settings.issuer) {
+      kind = "oauth";
+      break;
+    }
+    if (settings.lookerUrl || settings.apiUrl) {
+      kind = "looker";
+      break;
+    }
+  }
+  const settings: Settings = {};
+  const from: Resolved["from"] = {};
+  for (const key of SETTING_KEYS) {
+    if (kind === "oauth" && (key === "lookerUrl")) continue;
+    if (kind === "looker" && key === "issuer") continue;
+    for (const layer of layers) {
+      const value = layer.settings[key];
+      if (value) {
+        settings[key] = value;
+        from[key] = layer.name;
+        break;
+      }
+    }
+  }
+  return { settings, kind, from };
+}
+
+/** A profile's settings, as the lowest layer. */
+export function profileSettings(profile: Profile | undefined): Settings {
+  if (!profile) return {};
+  const s: Settings = {
+    clientId: profile.clientId,
+    redirectUri: profile.redirectUri,
+  };
+  if (profile.scope) s.scope = profile.scope;
+  if (profile.kind === "looker") {
+    if (profile.lookerUrl) s.lookerUrl = profile.lookerUrl;
+    if (profile.apiUrl) s.apiUrl = profile.apiUrl;
+  } else if (profile.issuer) {
+    s.issuer = profile.issuer;
+    if (profile.apiUrl) s.apiUrl = profile.apiUrl;
+  }
+  return s;
+}

@@ -1,0 +1,82 @@
+// Private: one place that turns any error into a message, a hint and an
+// exit code. Messages never include secrets (the library guarantees it for
+// its own errors); unknown errors print their message only, no stack.
+import { UsageError } from "./_args.ts";
+import type { Io } from "./_io.ts";
+
+/** Exit codes (DESIGN.md). */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  signIn: 3,
+  interrupted: 130,
+} as const;
+
+/** An error the CLI raises itself, with its exit code. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  readonly hint: string | undefined;
+
+  constructor(
+    message: string,
+    options: { exitCode?: number; hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, "cause" in options ? { cause: options.cause } : undefined);
+    this.name = "CliError";
+    this.exitCode = options.exitCode ?? EXIT.failure;
+    this.hint = options.hint;
+  }
+}
+
+interface Coded {
+  name: string;
+  code?: unknown;
+  hint?: unknown;
+  message: string;
+}
+
+/** Prints `err` on stderr and returns the exit code. */
+export function report(err: unknown, io: Io, command?: string): number {
+  const prefix = "looker-oauth:";
+  if (err instanceof UsageError) {
+    io.err(`${prefix} ${err.message}`);
+    const which = err.command ?? command;
+    io.err(`Run 'looker-oauth ${which ? `${which} ` : ""}--help' for usage.`);
+    return EXIT.usage;
+  }
+  if (err instanceof CliError) {
+    io.err(`${prefix} ${err.message}`);
+    if (err.hint) io.err(`hint: ${err.hint}`);
+    return err.exitCode;
+  }
+  if (err instanceof Error) {
+    const e = err as Coded;
+    let exit: number = EXIT.failure;
+    let hint = typeof e.hint === "string" ? e.hint : undefined;
+    if (e.name === "OAuthError") {
+      if (e.code === "login_required") {
+        exit = EXIT.signIn;
+        hint = "sign in again: looker-oauth login";
+      }
+      if (e.code === "invalid_grant") hint = `${hint ?? "sign in again"}`;
+    }
+    if (e.name === "LoginError" && e.code === "cancelled") {
+      io.err(`${prefix} ${e.message}`);
+      return EXIT.interrupted;
+    }
+    io.err(`${prefix} ${e.message}`);
+    if (hint) io.err(`hint: ${hint}`);
+    if (
+      !["OAuthError", "LoginError", "TokenStoreError", "LookerApiError"]
+        .includes(
+          e.name,
+        )
+    ) {
+      io.debug(err.stack ?? "");
+    }
+    return exit;
+  }
+  io.err(`${prefix} ${String(err)}`);
+  return EXIT.failure;
+}

@@ -1,0 +1,94 @@
+// Private: the signed-in session of a profile, for token, api, status, logout.
+import { type AuthServer, lookerServer } from "../core/server.ts";
+import { TokenSession } from "../core/session.ts";
+import { FileTokenStore } from "../store/file_store.ts";
+import { CliError, EXIT } from "./_errors.ts";
+import type { Io } from "./_io.ts";
+import { type Profile, readConfig } from "./_config.ts";
+
+/** The AuthServer a saved profile describes. */
+export function serverFor(profile: Profile): AuthServer {
+  if (profile.kind === "looker") {
+    return lookerServer({
+      lookerUrl: profile.lookerUrl!,
+      apiUrl: profile.apiUrl ?? profile.lookerUrl!,
+      allowInsecureHttp: profile.insecureHttp === true,
+    });
+  }
+  if (!profile.metadata) {
+    throw new CliError("the profile has no server metadata", {
+      exitCode: EXIT.signIn,
+      hint: "sign in again: looker-oauth login --issuer URL",
+    });
+  }
+  return {
+    metadata: profile.metadata,
+    allowInsecureHttp: profile.insecureHttp === true,
+  };
+}
+
+/** A fetch that logs each request's method, URL (no query) and status on --debug. */
+export function debugFetch(io: Io): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    const started = performance.now();
+    io.debug(`→ ${request.method} ${url.origin}${url.pathname}`);
+    const response = await fetch(request);
+    io.debug(
+      `← ${response.status} ${url.origin}${url.pathname} (${
+        Math.round(performance.now() - started)
+      } ms, ${response.headers.get("content-type") ?? "no content type"})`,
+    );
+    return response;
+  };
+}
+
+/** Reads the profile saved by `login`; exit 3 when there is none. */
+export async function loadProfile(
+  home: string,
+  name: string,
+  io: Io,
+): Promise<Profile> {
+  const config = await readConfig(home, io.err);
+  const profile = config.profiles[name];
+  if (!profile) {
+    throw new CliError(`no profile "${name}": not signed in`, {
+      exitCode: EXIT.signIn,
+      hint: `sign in first: looker-oauth login${
+        name === "default" ? "" : ` --profile ${name}`
+      }`,
+    });
+  }
+  return profile;
+}
+
+/** Opens the session of a profile. */
+export async function openSession(
+  options: { home: string; profile: string; io: Io; store?: FileTokenStore },
+): Promise<
+  {
+    session: TokenSession;
+    profile: Profile;
+    server: AuthServer;
+    store: FileTokenStore;
+  }
+> {
+  const { home, io } = options;
+  const profile = await loadProfile(home, options.profile, io);
+  const server = serverFor(profile);
+  const store = options.store ??
+    new FileTokenStore({ home, profile: options.profile, onWarning: io.err });
+  const apiUrl = profile.apiUrl;
+  const session = new TokenSession({
+    server,
+    clientId: profile.clientId,
+    // Looker repeats the redirect URI on refresh; other servers need none.
+    ...(profile.kind === "looker" ? { redirectUri: profile.redirectUri } : {}),
+    store,
+    fetch: debugFetch(io),
+    now: () => io.now(),
+    ...(apiUrl === undefined ? {} : { apiUrl }),
+  });
+  return { session, profile, server, store };
+}

@@ -1,0 +1,154 @@
+// `looker-oauth api`: one API call with the signed-in session.
+import { lookerApiPath } from "../looker/api.ts";
+import { stateHome } from "../store/home.ts";
+import { parseArgs, str, UsageError } from "./_args.ts";
+import { profileName } from "./_config.ts";
+import { CliError, EXIT } from "./_errors.ts";
+import type { Io } from "./_io.ts";
+import { openSession } from "./_session.ts";
+
+export const HELP =
+  `Usage: looker-oauth api [-X METHOD] PATH [--data JSON|@FILE|-] [--profile NAME]
+
+Calls the Looker API as the signed-in user and prints the response body on
+stdout (pretty JSON on a terminal). The token is refreshed when needed, and
+once more if the API answers 401.
+
+  PATH             /user means /api/4.0/user; /api/... is used as given.
+                   For other servers, a path under the profile's API URL.
+  -X, --method M   GET (default), or POST when --data is given
+  --data D         a JSON body: the JSON itself, @file to read a file, or -
+                   to read stdin
+  --profile NAME   the profile (default: $LOOKER_OAUTH_PROFILE, else "default")
+
+Examples:
+  looker-oauth api /user
+  looker-oauth api -X PATCH /user/1 --data '{"first_name":"Ada"}'
+  looker-oauth api /api/versions
+
+Exit codes: 0 2xx; 1 any other status (Looker's message on stderr); 3 not
+signed in.`;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, {
+    string: ["method", "data", "profile"],
+    alias: { X: "method", d: "data" },
+    maxPositionals: 1,
+  }, "api");
+  if (args.flags.help) {
+    io.out(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const path = args.positionals[0];
+  if (!path) {
+    throw new UsageError("which path? e.g. looker-oauth api /user", "api");
+  }
+  const data = str(args, "data");
+  const method = (str(args, "method") ?? (data === undefined ? "GET" : "POST"))
+    .toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) {
+    throw new UsageError(`${method} is not an HTTP method`, "api");
+  }
+  const body = data === undefined ? undefined : await readBody(data);
+
+  const env = (name: string) => io.env(name);
+  const { session, profile } = await openSession({
+    home: stateHome(env),
+    profile: profileName(str(args, "profile"), env),
+    io,
+  });
+  let target: string;
+  if (/^https?:\/\//i.test(path)) {
+    target = path; // the session refuses other origins than the API's
+  } else if (profile.kind === "looker") {
+    target = lookerApiPath(path);
+  } else {
+    if (!profile.apiUrl) {
+      throw new CliError("this profile has no API URL for relative paths", {
+        exitCode: EXIT.usage,
+        hint: "give a full URL, or sign in with --api-url",
+      });
+    }
+    target =
+      new URL(path.replace(/^\/+/, ""), profile.apiUrl.replace(/\/*$/, "/"))
+        .href;
+  }
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await session.fetch(target, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const type = response.headers.get("content-type") ?? "";
+  if (/json/i.test(type)) {
+    const text = new TextDecoder().decode(bytes);
+    let shown = text;
+    if (io.stdoutIsTty) {
+      try {
+        shown = JSON.stringify(JSON.parse(text), null, 2);
+      } catch {
+        // print as received
+      }
+    }
+    if (shown) io.out(shown.endsWith("\n") ? shown : `${shown}\n`);
+  } else if (bytes.length > 0) {
+    io.outBytes(bytes);
+  }
+  if (response.ok) return EXIT.ok;
+  let message = "";
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(bytes));
+    if (typeof parsed?.message === "string") message = ` ${parsed.message}`;
+  } catch {
+    // not JSON
+  }
+  const url = new URL(response.url || target, profile.apiUrl);
+  io.err(
+    `looker-oauth: ${method} ${url.pathname} failed: ${response.status}${message}`,
+  );
+  if (response.status === 401) {
+    io.err(
+      "hint: the token was refused even after a refresh; sign in again: looker-oauth login",
+    );
+  }
+  if (response.status === 404) {
+    io.err("hint: check the path; /user means /api/4.0/user");
+  }
+  if (response.status === 403) {
+    io.err("hint: your user lacks the permission for this call");
+  }
+  return EXIT.failure;
+}
+
+async function readBody(data: string): Promise<string> {
+  let text: string;
+  if (data === "-") {
+    text = await new Response(Deno.stdin.readable).text();
+  } else if (data.startsWith("@")) {
+    try {
+      text = await Deno.readTextFile(data.slice(1));
+    } catch (err) {
+      throw new UsageError(
+        `cannot read ${data.slice(1)}: ${
+          err instanceof Error ? err.message : err
+        }`,
+        "api",
+      );
+    }
+  } else {
+    text = data;
+  }
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new UsageError(
+      `--data is not valid JSON${
+        data.startsWith("@") ? ` (${data.slice(1)})` : ""
+      }`,
+      "api",
+    );
+  }
+  return text;
+}

@@ -1,0 +1,214 @@
+// `looker-oauth demo`: the whole flow against the built-in Looker emulator.
+import { startLookerEmulator } from "../emulator/looker_emulator.ts";
+import { browse } from "../emulator/user_agent.ts";
+import { currentLookerUser } from "../looker/api.ts";
+import { registerLookerApp } from "../looker/register.ts";
+import { parseArgs, str } from "./_args.ts";
+import { EXIT } from "./_errors.ts";
+import type { Io } from "./_io.ts";
+import { debugFetch, openSession } from "./_session.ts";
+import { signIn } from "./login.ts";
+
+export const HELP = `Usage: looker-oauth demo [--auto] [--home DIR]
+
+Runs the whole sign-in against a Looker emulator started on this machine, no
+Looker instance needed: registers an OAuth app, signs in through the browser
+(authorization code + PKCE, loopback redirect), calls GET /api/4.0/user,
+refreshes the token, and logs out, explaining each step on stderr.
+
+With a browser at hand ($BROWSER, or a desktop) you click through the
+emulator's sign-in and consent pages yourself (any email and password work).
+Without one, or with --auto, the demo plays the person through the same pages.
+
+  --auto        play the person even when a browser is available
+  --home DIR    keep the demo's tokens in DIR (default: a temporary folder,
+                deleted at the end)
+  --timeout SEC how long to wait for you in the browser (default 300)`;
+
+const CLIENT_ID = "looker-oauth-demo";
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, {
+    string: ["home", "timeout"],
+    boolean: ["auto"],
+  }, "demo");
+  if (args.flags.help) {
+    io.out(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const timeoutSec = Number(str(args, "timeout") ?? 300);
+  const auto = args.flags.auto === true || !browserAtHand(io);
+  const givenHome = str(args, "home");
+  const home = givenHome ??
+    await Deno.makeTempDir({ prefix: "looker-oauth-demo-" });
+  const say = (text: string) => io.err(text);
+  const step = (n: number, text: string) => say(`\n${n}. ${text}`);
+
+  await using emulator = await startLookerEmulator();
+  try {
+    say(
+      "looker-oauth demo: a full sign-in against a Looker emulator on this machine.",
+    );
+    step(1, "Started a Looker emulator with Looker's two hosts:");
+    say(`   UI  (serves /auth, where people sign in)   ${emulator.lookerUrl}`);
+    say(`   API (serves /api/token and the API)        ${emulator.apiUrl}`);
+
+    const port = await freePort();
+    const redirectUri = `http://localhost:${port}/callback`;
+    step(
+      2,
+      `Registering the OAuth app "${CLIENT_ID}" as a Looker admin would, once:`,
+    );
+    say(`   POST /api/4.0/oauth_client_apps/${CLIENT_ID} with an API3 key,`);
+    say(`   redirect URI ${redirectUri} (Looker accepts exactly this one)`);
+    await registerLookerApp({
+      fetch: debugFetch(io),
+      apiUrl: emulator.apiUrl,
+      apiClientId: emulator.apiCredentials.clientId,
+      apiClientSecret: emulator.apiCredentials.clientSecret,
+      clientGuid: CLIENT_ID,
+      redirectUri,
+      displayName: "looker-oauth demo",
+      description:
+        "The looker-oauth demo reads your name and e-mail to show that sign-in worked.",
+    });
+
+    step(
+      3,
+      "Signing in: listening on the redirect URI's port, then opening /auth.",
+    );
+    if (auto) {
+      say(
+        "   No browser here (or --auto): playing the person, who signs in as ada@example.com and clicks Allow.",
+      );
+    } else {
+      say(
+        "   Sign in with any e-mail and password on the emulator's page, then click Allow.",
+      );
+    }
+    const result = await signIn({
+      home,
+      profile: "default",
+      kind: "looker",
+      settings: {
+        lookerUrl: emulator.lookerUrl,
+        apiUrl: emulator.apiUrl,
+        clientId: CLIENT_ID,
+        redirectUri,
+      },
+      insecure: false,
+      timeoutSec: Number.isFinite(timeoutSec) && timeoutSec > 0
+        ? timeoutSec
+        : 300,
+      noBrowser: false,
+      nextStepHint: false,
+      ...(auto
+        ? {
+          open: (url: URL) => {
+            browse(url, {
+              decision: "approve",
+              fields: { email: "ada@example.com", password: "demo" },
+            }).catch((err) =>
+              say(`   the scripted person failed: ${err.message}`)
+            );
+          },
+        }
+        : {}),
+    }, io);
+    say(
+      "   The code came back to the loopback receiver, which checked state first,",
+    );
+    say(
+      "   then exchanged it at /api/token on the API host: PKCE S256, client_id in the body, no secret.",
+    );
+
+    const { session, store } = await openSession({
+      home,
+      profile: "default",
+      io,
+      store: result.store,
+    });
+    step(4, "Calling the API as the signed-in person: GET /api/4.0/user");
+    const me = await currentLookerUser(session);
+    io.out(
+      `${
+        JSON.stringify(
+          { id: me.id, display_name: me.display_name, email: me.email },
+          null,
+          2,
+        )
+      }\n`,
+    );
+    say(`   → ${me.display_name} <${me.email}> (printed on stdout)`);
+
+    const before = await store.load();
+    step(
+      5,
+      "Refreshing the access token with the refresh token (grant_type=refresh_token):",
+    );
+    const after = await session.refresh();
+    say(
+      `   new access token, valid for ${
+        Math.round((after.expiresAt - io.now()) / 60_000)
+      } min; the refresh token ${
+        after.refreshToken !== before?.refreshToken ? "rotated" : "was kept"
+      }. Scripts get this for free: looker-oauth token`,
+    );
+
+    step(
+      6,
+      "Logging out: DELETE /api/4.0/logout, which also ends the refresh token.",
+    );
+    const old = after.accessToken;
+    await session.signOut();
+    const check = await fetch(`${emulator.apiUrl}/api/4.0/user`, {
+      headers: { authorization: `Bearer ${old}` },
+    });
+    const body = await check.json().catch(() => ({}));
+    say(
+      `   the old token now gets ${check.status}${
+        body?.message ? ` "${body.message}"` : ""
+      }; the local tokens are deleted.`,
+    );
+
+    say("\nDone. To sign in to your own Looker:");
+    say(
+      "   looker-oauth register --api-url https://your.looker.com:19999 --client-id looker-oauth --redirect-uri http://localhost:8080/callback",
+    );
+    say(
+      "   looker-oauth login --looker-url https://your.looker.com --client-id looker-oauth",
+    );
+    say("   looker-oauth api /user");
+    return EXIT.ok;
+  } finally {
+    if (givenHome === undefined) {
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
+/** A browser a person can use: $BROWSER, or a desktop session. */
+function browserAtHand(io: Io): boolean {
+  if (io.env("BROWSER")) return true;
+  if (Deno.build.os === "darwin" || Deno.build.os === "windows") return true;
+  return Boolean(io.env("DISPLAY") || io.env("WAYLAND_DISPLAY"));
+}
+
+/** A port free on both 127.0.0.1 and ::1 (for a localhost redirect URI). */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const v4 = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (v4.addr as Deno.NetAddr).port;
+    try {
+      const v6 = Deno.listen({ hostname: "::1", port });
+      v6.close();
+      v4.close();
+      return port;
+    } catch (err) {
+      v4.close();
+      if (err instanceof Deno.errors.AddrNotAvailable) return port;
+    }
+    await Promise.resolve();
+  }
+  throw new Error("no free port found on 127.0.0.1 and ::1");
+}

@@ -1,0 +1,345 @@
+// `looker-oauth login`: sign in through the browser, keep the tokens.
+import { discover, lookerServer } from "../core/server.ts";
+import type { AuthServer } from "../core/server.ts";
+import { TokenSession } from "../core/session.ts";
+import type { TokenSet } from "../core/token.ts";
+import { loginWithBrowser } from "../loopback/login.ts";
+import { currentLookerUser } from "../looker/api.ts";
+import { resolveLookerHosts } from "../looker/versions.ts";
+import { FileTokenStore } from "../store/file_store.ts";
+import { stateHome } from "../store/home.ts";
+import { parseArgs, str, UsageError } from "./_args.ts";
+import {
+  envSettings,
+  type Profile,
+  profileName,
+  profileSettings,
+  type ProfileUser,
+  readConfig,
+  readLookerIni,
+  resolveSettings,
+  saveProfile,
+  type Settings,
+} from "./_config.ts";
+import { EXIT } from "./_errors.ts";
+import { type Io, stdinLines } from "./_io.ts";
+import { debugFetch } from "./_session.ts";
+
+export const HELP = `Usage: looker-oauth login [flags]
+
+Signs in through the browser: listens on the redirect URI's loopback port,
+opens the server's sign-in page, receives the code, exchanges it, and keeps
+the tokens (0600, in $LOOKER_OAUTH_HOME or ~/.config/looker-oauth).
+
+Looker:
+  --looker-url URL     the Looker UI URL, e.g. https://example.looker.com
+  --api-url URL        the API URL when it differs, e.g. https://example.looker.com:19999
+                       (with only one of the two, the other is read from /api/versions)
+Any OpenID Connect / OAuth 2.0 server:
+  --issuer URL         the issuer; its endpoints are discovered
+
+  --client-id ID       the client id (Looker: the client_guid registered with
+                       'looker-oauth register' or register_oauth_client_app)
+  --redirect-uri URI   exactly as registered. Default for Looker:
+                       http://localhost:8080/callback; for others
+                       http://127.0.0.1/callback on any free port
+  --scope S            default: cors_api (Looker); openid offline_access (others)
+  --profile NAME       where to keep this sign-in (default: "default")
+  --no-browser         print the URL instead of opening a browser, and accept
+                       the address the browser lands on pasted here (for a
+                       browser on another machine)
+  --timeout SEC        how long to wait for the browser (default 300)
+  --insecure-http      allow http:// to hosts that are not this machine
+
+Settings come from flags, then LOOKER_OAUTH_* variables (LOOKER_OAUTH_LOOKER_URL,
+_API_URL, _ISSUER, _CLIENT_ID, _REDIRECT_URI, _SCOPE, _PROFILE), then
+LOOKERSDK_BASE_URL, then looker.ini's [Looker] section, then the profile saved
+by the last login. The browser is $BROWSER if set, else the system's.
+
+Examples:
+  looker-oauth login --looker-url https://example.looker.com --client-id my-cli
+  looker-oauth login --issuer https://accounts.example.com --client-id my-cli`;
+
+const SPEC = {
+  string: [
+    "looker-url",
+    "api-url",
+    "issuer",
+    "client-id",
+    "redirect-uri",
+    "scope",
+    "profile",
+    "timeout",
+  ],
+  boolean: ["browser", "insecure-http"],
+} as const;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, SPEC, "login");
+  if (args.flags.help) {
+    io.out(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const env = (name: string) => io.env(name);
+  const home = stateHome(env);
+  const profile = profileName(str(args, "profile"), env);
+  const config = await readConfig(home, io.err);
+  const saved = config.profiles[profile];
+  const ini = await readLookerIni(env);
+  const { own, sdk } = envSettings(env);
+  const flags: Settings = {};
+  for (
+    const [flag, key] of [
+      ["looker-url", "lookerUrl"],
+      ["api-url", "apiUrl"],
+      ["issuer", "issuer"],
+      ["client-id", "clientId"],
+      ["redirect-uri", "redirectUri"],
+      ["scope", "scope"],
+    ] as const
+  ) {
+    const value = str(args, flag);
+    if (value !== undefined) flags[key] = value;
+  }
+  const { path: iniPath, ...iniSettings } = ini;
+  const resolved = resolveSettings([
+    { name: "flags", settings: flags },
+    { name: "LOOKER_OAUTH_* variables", settings: own },
+    { name: "LOOKERSDK_BASE_URL", settings: sdk },
+    { name: iniPath ?? "looker.ini", settings: iniSettings },
+    { name: `profile "${profile}"`, settings: profileSettings(saved) },
+  ]);
+  const { settings } = resolved;
+  if (!resolved.kind) {
+    throw new UsageError(
+      "no server to sign in to: pass --looker-url URL (Looker) or --issuer URL (any OpenID Connect server)",
+      "login",
+    );
+  }
+  if (!settings.clientId) {
+    throw new UsageError(
+      resolved.kind === "looker"
+        ? "no client id: pass --client-id with the client_guid the app was registered with (see 'looker-oauth register --help')"
+        : "no client id: pass --client-id with the client registered on the server",
+      "login",
+    );
+  }
+  const timeoutText = str(args, "timeout");
+  const timeoutSec = timeoutText === undefined ? 300 : Number(timeoutText);
+  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
+    throw new UsageError(
+      "--timeout takes a number of seconds above 0",
+      "login",
+    );
+  }
+  for (const [key, from] of Object.entries(resolved.from)) {
+    io.debug(`${key} from ${from}`);
+  }
+
+  await signIn({
+    home,
+    profile,
+    kind: resolved.kind,
+    settings: { ...settings, clientId: settings.clientId },
+    insecure: args.flags["insecure-http"] === true,
+    timeoutSec,
+    noBrowser: args.flags.browser === false,
+  }, io);
+  return EXIT.ok;
+}
+
+/** A resolved sign-in request. */
+export interface SignInRequest {
+  home: string;
+  profile: string;
+  kind: "looker" | "oauth";
+  settings: Settings & { clientId: string };
+  insecure: boolean;
+  timeoutSec: number;
+  noBrowser: boolean;
+  /** Replaces the browser (the demo's scripted person). */
+  open?: (url: URL) => void | Promise<void>;
+  /** Print the "Try: ..." line at the end. Default `true`. */
+  nextStepHint?: boolean;
+}
+
+/** What a sign-in produced. */
+export interface SignInResult {
+  server: AuthServer;
+  record: Profile;
+  store: FileTokenStore;
+  user: ProfileUser | undefined;
+}
+
+/** Signs in, saves the profile and the tokens, and says who signed in. */
+export async function signIn(
+  request: SignInRequest,
+  io: Io,
+): Promise<SignInResult> {
+  const { home, profile, settings } = request;
+  const insecure = request.insecure;
+  const noBrowser = request.noBrowser;
+  const timeoutSec = request.timeoutSec;
+  const http = { fetch: debugFetch(io) };
+  const looker = request.kind === "looker";
+  let server: AuthServer;
+  if (looker) {
+    const hosts = await resolveLookerHosts({
+      ...(settings.lookerUrl ? { lookerUrl: settings.lookerUrl } : {}),
+      ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
+    }, http);
+    server = lookerServer({ ...hosts, allowInsecureHttp: insecure });
+  } else {
+    server = await discover(settings.issuer!, {
+      ...http,
+      allowInsecureHttp: insecure,
+    });
+  }
+  const redirectUri = settings.redirectUri ??
+    (looker ? "http://localhost:8080/callback" : "http://127.0.0.1/callback");
+  const scope = settings.scope ??
+    (looker ? undefined : "openid offline_access");
+  const where = server.looker?.lookerUrl ?? server.metadata.issuer;
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onSigint);
+  let tokens: TokenSet;
+  let usedRedirectUri: string;
+  try {
+    const result = await loginWithBrowser({
+      ...http,
+      server,
+      clientId: settings.clientId,
+      redirectUri,
+      ...(scope === undefined ? {} : { scope }),
+      ...(scope?.split(" ").includes("offline_access")
+        ? { extraParams: { prompt: "consent" } }
+        : {}),
+      callbackTimeout: timeoutSec * 1000,
+      signal: controller.signal,
+      ...(noBrowser ? { open: false as const, pasted: stdinLines() } : {}),
+      ...(request.open ? { open: request.open } : {}),
+      onUrl: (url) => {
+        if (request.open) {
+          io.err(`Sign-in URL:\n\n  ${url.href}\n`);
+        } else if (noBrowser) {
+          io.err(
+            `Open this URL in a browser, on any machine, to sign in to ${where}:`,
+          );
+          io.err(`\n  ${url.href}\n`);
+          io.err(
+            "Then paste here the address the browser shows after you approve (or finish in this machine's browser).",
+          );
+        } else {
+          io.err(
+            `Opening the browser to sign in to ${where}. If it does not open, visit:`,
+          );
+          io.err(`\n  ${url.href}\n`);
+          io.err(`Waiting for the browser (Ctrl-C to cancel)…`);
+        }
+      },
+      onPasteRejected: (err) =>
+        io.err(
+          `${err.message}. Paste the full address the browser shows after you approve.`,
+        ),
+      onBrowserFailure: (message) =>
+        io.err(`${message}; open the URL above yourself.`),
+    });
+    tokens = result.tokens;
+    usedRedirectUri = result.redirectUri;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  }
+
+  const store = new FileTokenStore({ home, profile, onWarning: io.err });
+  const record: Profile = {
+    kind: looker ? "looker" : "oauth",
+    clientId: settings.clientId,
+    // Looker must see the registered URI again on refresh; with a free port
+    // chosen (RFC 8252) the configured one is what to reuse next time.
+    redirectUri: looker ? usedRedirectUri : redirectUri,
+    ...(scope === undefined ? {} : { scope }),
+    ...(server.looker
+      ? { lookerUrl: server.looker.lookerUrl, apiUrl: server.looker.apiUrl }
+      : {
+        issuer: server.metadata.issuer,
+        metadata: server.metadata,
+        ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
+      }),
+    ...(insecure ? { insecureHttp: true } : {}),
+    signedInAt: io.now(),
+  };
+  await saveProfile(home, profile, record);
+  await store.withLock(() => store.save(tokens));
+
+  const user = await whoIsSignedIn(record, server, store, tokens, io);
+  if (user) await saveProfile(home, profile, { ...record, user });
+  const who = user
+    ? ` as ${user.displayName ?? user.id ?? "?"}${
+      user.email ? ` <${user.email}>` : ""
+    }`
+    : "";
+  io.err(`✓ Signed in to ${where}${who}.`);
+  if (request.nextStepHint !== false) {
+    io.err(
+      `Tokens saved for profile "${profile}" in ${store.path}. Try: looker-oauth ${
+        looker ? "api /user" : "token"
+      }${profile === "default" ? "" : ` --profile ${profile}`}`,
+    );
+  }
+  return { server, record: user ? { ...record, user } : record, store, user };
+}
+
+async function whoIsSignedIn(
+  profile: Profile,
+  server: AuthServer,
+  store: FileTokenStore,
+  tokens: TokenSet,
+  io: Io,
+): Promise<ProfileUser | undefined> {
+  if (profile.kind === "looker") {
+    try {
+      const session = new TokenSession({
+        server,
+        clientId: profile.clientId,
+        redirectUri: profile.redirectUri,
+        store,
+        fetch: debugFetch(io),
+      });
+      const me = await currentLookerUser(session);
+      return {
+        id: String(me.id),
+        ...(me.display_name ? { displayName: me.display_name } : {}),
+        ...(me.email ? { email: me.email } : {}),
+      };
+    } catch (err) {
+      io.err(
+        `Signed in, but reading the user failed: ${
+          err instanceof Error ? err.message : err
+        }`,
+      );
+      return undefined;
+    }
+  }
+  // For display only: the ID token was validated at the exchange.
+  const payload = tokens.idToken?.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(
+      new TextDecoder().decode(
+        Uint8Array.from(
+          atob(payload.replace(/-/g, "+").replace(/_/g, "/")),
+          (c) => c.charCodeAt(0),
+        ),
+      ),
+    );
+    return {
+      ...(typeof claims.sub === "string" ? { id: claims.sub } : {}),
+      ...(typeof claims.name === "string" ? { displayName: claims.name } : {}),
+      ...(typeof claims.email === "string" ? { email: claims.email } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}

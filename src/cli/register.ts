@@ -1,0 +1,117 @@
+// `looker-oauth register`: create or update the OAuth client app in Looker.
+import { registerLookerApp } from "../looker/register.ts";
+import { stateHome } from "../store/home.ts";
+import { parseArgs, str, UsageError } from "./_args.ts";
+import { profileName, readConfig, readLookerIniSection } from "./_config.ts";
+import { EXIT } from "./_errors.ts";
+import type { Io } from "./_io.ts";
+import { debugFetch } from "./_session.ts";
+
+export const HELP =
+  `Usage: looker-oauth register --client-id GUID --redirect-uri URI [flags]
+
+Registers an OAuth client app with Looker (register_oauth_client_app), or
+updates it when it exists and differs. This is done once, by a Looker admin,
+with an API3 key; people then sign in with 'looker-oauth login'.
+
+  --client-id GUID      the app's client id (client_guid), e.g. looker-oauth
+  --redirect-uri URI    the redirect URI, e.g. http://localhost:8080/callback;
+                        Looker accepts exactly this one, character for character
+  --display-name T      the name on the consent page (default: the client id)
+  --description T       what the app does, shown on the consent page
+  --disabled            register it disabled
+  --api-url URL         the API URL (default: LOOKER_OAUTH_API_URL,
+                        LOOKERSDK_BASE_URL, looker.ini base_url, or the profile's)
+  --profile NAME        the profile whose API URL to use
+  --json                print the app as JSON on stdout
+
+The API3 key comes from LOOKERSDK_CLIENT_ID and LOOKERSDK_CLIENT_SECRET, or
+client_id and client_secret in looker.ini's [Looker] section (never from
+flags, which other users can see in the process list).
+
+Example:
+  LOOKERSDK_CLIENT_ID=... LOOKERSDK_CLIENT_SECRET=... \\
+    looker-oauth register --api-url https://example.looker.com:19999 \\
+      --client-id looker-oauth --redirect-uri http://localhost:8080/callback`;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, {
+    string: [
+      "client-id",
+      "redirect-uri",
+      "display-name",
+      "description",
+      "api-url",
+      "profile",
+    ],
+    boolean: ["disabled", "json"],
+  }, "register");
+  if (args.flags.help) {
+    io.out(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const clientGuid = str(args, "client-id");
+  const redirectUri = str(args, "redirect-uri");
+  if (!clientGuid) throw new UsageError("--client-id is required", "register");
+  if (!redirectUri) {
+    throw new UsageError("--redirect-uri is required", "register");
+  }
+  try {
+    new URL(redirectUri);
+  } catch {
+    throw new UsageError(`${redirectUri} is not an absolute URL`, "register");
+  }
+  const env = (name: string) => io.env(name);
+  const ini = await readLookerIniSection(env);
+  const config = await readConfig(stateHome(env), io.err);
+  const profile = config.profiles[profileName(str(args, "profile"), env)];
+  const apiUrl = str(args, "api-url") ?? env("LOOKER_OAUTH_API_URL") ??
+    env("LOOKERSDK_BASE_URL") ?? ini.section.base_url ?? profile?.apiUrl;
+  if (!apiUrl) {
+    throw new UsageError(
+      "no API URL: pass --api-url (e.g. https://example.looker.com:19999)",
+      "register",
+    );
+  }
+  const apiClientId = env("LOOKERSDK_CLIENT_ID") ?? ini.section.client_id;
+  const apiClientSecret = env("LOOKERSDK_CLIENT_SECRET") ??
+    ini.section.client_secret;
+  if (!apiClientId || !apiClientSecret) {
+    throw new UsageError(
+      "no API3 key: set LOOKERSDK_CLIENT_ID and LOOKERSDK_CLIENT_SECRET (Admin > Users > Edit keys), or put them in looker.ini",
+      "register",
+    );
+  }
+  const displayName = str(args, "display-name");
+  const description = str(args, "description");
+  const result = await registerLookerApp({
+    fetch: debugFetch(io),
+    apiUrl,
+    apiClientId,
+    apiClientSecret,
+    clientGuid,
+    redirectUri,
+    enabled: args.flags.disabled !== true,
+    ...(displayName === undefined ? {} : { displayName }),
+    ...(description === undefined ? {} : { description }),
+  });
+  if (args.flags.json) io.out(`${JSON.stringify(result.app, null, 2)}\n`);
+  const verb = {
+    created: "Registered",
+    updated: "Updated",
+    unchanged: "Already registered (unchanged):",
+  }[result.action];
+  io.err(
+    `✓ ${verb} ${result.app.client_guid} with redirect URI ${result.app.redirect_uri}${
+      result.app.enabled ? "" : " (disabled)"
+    }.`,
+  );
+  io.err(
+    `People sign in with: looker-oauth login --api-url ${apiUrl} --client-id ${result.app.client_guid}${
+      result.app.redirect_uri === "http://localhost:8080/callback"
+        ? ""
+        : ` --redirect-uri ${result.app.redirect_uri}`
+    }`,
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,57 @@
+// `looker-oauth token`: the access token alone on stdout.
+//
+// The hot path of every script: with a valid cached token it reads one file
+// and prints. Refresh code (oauth4webapi, the session) loads only when the
+// token is about to expire.
+import { FileTokenStore } from "../store/file_store.ts";
+import { stateHome } from "../store/home.ts";
+import { parseArgs, str } from "./_args.ts";
+import { CliError, EXIT } from "./_errors.ts";
+import type { Io } from "./_io.ts";
+import { profileName } from "./_config.ts";
+
+export const HELP = `Usage: looker-oauth token [--profile NAME]
+
+Prints a valid access token, alone, on stdout, refreshing it first if fewer
+than 60 seconds remain. Use it from scripts:
+
+  curl -H "Authorization: Bearer $(looker-oauth token)" "$API/api/4.0/user"
+
+Flags:
+  --profile NAME   the profile signed in with 'looker-oauth login' (default:
+                   $LOOKER_OAUTH_PROFILE, else "default")
+
+Exit codes: 0 printed; 3 not signed in, or the refresh was refused (run
+'looker-oauth login'); 1 any other failure.`;
+
+/** Refresh when fewer than this many ms remain (the session's margin too). */
+const MARGIN_MS = 60_000;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, { string: ["profile"] }, "token");
+  if (args.flags.help) {
+    io.out(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const home = stateHome((name) => io.env(name));
+  const profile = profileName(str(args, "profile"), (name) => io.env(name));
+  const store = new FileTokenStore({ home, profile, onWarning: io.err });
+  const tokens = await store.load();
+  if (!tokens) {
+    throw new CliError(`not signed in (profile "${profile}")`, {
+      exitCode: EXIT.signIn,
+      hint: `sign in first: looker-oauth login${
+        profile === "default" ? "" : ` --profile ${profile}`
+      }`,
+    });
+  }
+  if (tokens.expiresAt - io.now() > MARGIN_MS) {
+    io.out(`${tokens.accessToken}\n`);
+    return EXIT.ok;
+  }
+  io.debug("the access token expires within 60 s; refreshing");
+  const { openSession } = await import("./_session.ts");
+  const { session } = await openSession({ home, profile, io, store });
+  io.out(`${await session.getAccessToken()}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,192 @@
+/**
+ * The whole browser sign-in on this machine: listen, open the browser, wait
+ * for the redirect (or a pasted URL), exchange the code.
+ *
+ * @module
+ */
+import { startAuthorization } from "../core/authorization.ts";
+import { parseCallback } from "../core/callback.ts";
+import { OAuthError } from "../core/errors.ts";
+import type { HttpOptions } from "../core/http_options.ts";
+import type { AuthServer } from "../core/server.ts";
+import { exchangeCode, type TokenSet } from "../core/token.ts";
+import { assertBrowserSafeUrl, openBrowser } from "./browser.ts";
+import { LoginError } from "./errors.ts";
+import { type LoopbackReceiver, startLoopbackReceiver } from "./receiver.ts";
+
+/** Options for {@linkcode loginWithBrowser}. */
+export interface BrowserLoginOptions extends HttpOptions {
+  /** Where to sign in. */
+  server: AuthServer;
+  /** The client id. */
+  clientId: string;
+  /** The registered loopback redirect URI, e.g. `http://localhost:8080/callback`. */
+  redirectUri: string;
+  /** The scope; Looker's default is `cors_api`. */
+  scope?: string;
+  /** More authorization parameters (e.g. `prompt`). */
+  extraParams?: Readonly<Record<string, string>>;
+  /**
+   * With no port in the redirect URI, pick a free one (RFC 8252 §7.3).
+   * Default: `true` for non-Looker servers; Looker needs the exact URI.
+   */
+  anyPort?: boolean;
+  /** Milliseconds to wait for the callback. Default 300 000 (5 minutes). */
+  callbackTimeout?: number;
+  /**
+   * Opens the URL; by default {@linkcode openBrowser}. Pass `false` to open
+   * nothing (the person opens the URL, e.g. on another machine).
+   */
+  open?: false | ((url: URL) => void | Promise<void>);
+  /** Called with the authorization URL once the receiver listens. */
+  onUrl?: (url: URL) => void;
+  /** Lines the person pastes (the redirected URL), e.g. from stdin. */
+  pasted?: AsyncIterable<string>;
+  /** Called when a pasted line is not this sign-in's callback. */
+  onPasteRejected?: (error: OAuthError) => void;
+  /** Called when the browser program fails. */
+  onBrowserFailure?: (message: string) => void;
+}
+
+/** A finished browser sign-in. */
+export interface BrowserLoginResult {
+  /** The tokens. */
+  readonly tokens: TokenSet;
+  /** The redirect URI used (refreshes at Looker repeat it). */
+  readonly redirectUri: string;
+}
+
+/**
+ * Signs in through the browser: starts the loopback receiver, then builds the
+ * authorization URL and opens it, then waits for the first of the redirect, a
+ * pasted URL, the timeout, or the abort signal. The receiver is always closed
+ * (its port freed) before this returns or throws; tokens are only returned,
+ * never written here.
+ *
+ * @param options Server, client, redirect URI and how to reach the person.
+ * @returns The tokens and the redirect URI used.
+ * @throws {LoginError} `port_in_use`, `not_loopback`, `timeout`,
+ *   `cancelled`, `unsafe_url`.
+ * @throws {OAuthError} `access_denied`, `iss_mismatch`, and every error of
+ *   {@linkcode exchangeCode}.
+ *
+ * @example
+ * ```ts ignore
+ * import { loginWithBrowser, lookerServer } from "@looker-oauth/pkce";
+ *
+ * const { tokens } = await loginWithBrowser({
+ *   server: lookerServer({ lookerUrl: "https://example.looker.com" }),
+ *   clientId: "my-app",
+ *   redirectUri: "http://localhost:8080/callback",
+ *   onUrl: (url) => console.error(`Opening ${url}`),
+ * });
+ * ```
+ */
+export async function loginWithBrowser(
+  options: BrowserLoginOptions,
+): Promise<BrowserLoginResult> {
+  const { server, clientId } = options;
+  let pending:
+    | { state: string; codeVerifier: string; redirectUri: string }
+    | undefined;
+  const http: HttpOptions = {
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+    ...(options.maxResponseBytes === undefined
+      ? {}
+      : { maxResponseBytes: options.maxResponseBytes }),
+  };
+  const receiver = await startLoopbackReceiver<TokenSet>({
+    redirectUri: options.redirectUri,
+    anyPort: options.anyPort ?? server.looker === undefined,
+    parse: (callback) => {
+      if (!pending) {
+        throw new OAuthError("state_mismatch", "no sign-in is in progress yet");
+      }
+      return parseCallback(server, callback, { state: pending.state });
+    },
+    finish: (code) =>
+      exchangeCode(server, {
+        ...http,
+        clientId,
+        redirectUri: pending!.redirectUri,
+        code,
+        codeVerifier: pending!.codeVerifier,
+      }),
+  });
+  const stop = Promise.withResolvers<never>();
+  stop.promise.catch(() => {});
+  const waitMs = options.callbackTimeout ?? 300_000;
+  const timer = setTimeout(() => {
+    if (receiver.phase === "waiting") {
+      stop.reject(
+        new LoginError(
+          "timeout",
+          `no answer from the browser within ${Math.round(waitMs / 1000)} s`,
+          { hint: "run the sign-in again (--timeout sets how long to wait)" },
+        ),
+      );
+    }
+  }, waitMs);
+  const onAbort = () =>
+    stop.reject(new LoginError("cancelled", "the sign-in was cancelled"));
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  try {
+    const started = await startAuthorization(server, {
+      clientId,
+      redirectUri: receiver.redirectUri,
+      ...(options.scope === undefined ? {} : { scope: options.scope }),
+      ...(options.extraParams === undefined
+        ? {}
+        : { extraParams: options.extraParams }),
+    });
+    assertBrowserSafeUrl(started.url);
+    pending = started;
+    options.onUrl?.(started.url);
+    if (options.open !== false) {
+      if (options.open) {
+        await options.open(started.url);
+      } else {
+        openBrowser(started.url, {
+          ...(options.onBrowserFailure === undefined
+            ? {}
+            : { onFailure: options.onBrowserFailure }),
+        });
+      }
+    }
+    const racers: Promise<TokenSet>[] = [receiver.result, stop.promise];
+    if (options.pasted) {
+      racers.push(readPasted(options.pasted, receiver, options));
+    }
+    const tokens = await Promise.race(racers);
+    return { tokens, redirectUri: receiver.redirectUri };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    await receiver.close();
+  }
+}
+
+async function readPasted(
+  lines: AsyncIterable<string>,
+  receiver: LoopbackReceiver<TokenSet>,
+  options: BrowserLoginOptions,
+): Promise<TokenSet> {
+  for await (const line of lines) {
+    if (line.trim() === "") continue;
+    try {
+      return await receiver.submit(line);
+    } catch (err) {
+      // Not this sign-in's callback, or not a URL: ask again. Once a callback
+      // was accepted, its outcome is final.
+      if (err instanceof OAuthError && receiver.phase === "waiting") {
+        options.onPasteRejected?.(err);
+        continue;
+      }
+      throw err;
+    }
+  }
+  // stdin closed: keep waiting for the browser.
+  return await new Promise<never>(() => {});
+}

@@ -1,0 +1,309 @@
+/**
+ * The loopback redirect receiver (RFC 8252 §7.3): a one-shot HTTP server on
+ * 127.0.0.1 and/or ::1 that waits for the browser to come back with the
+ * authorization code.
+ *
+ * @module
+ */
+import { OAuthError } from "../core/errors.ts";
+import { LoginError } from "./errors.ts";
+import { page, plain } from "./_pages.ts";
+
+/** Options for {@linkcode startLoopbackReceiver}. */
+export interface LoopbackReceiverOptions<T> {
+  /**
+   * The redirect URI: `http://` on `localhost` (listens on both 127.0.0.1 and
+   * ::1), `127.0.0.1` or `[::1]`. Port `0`, or no port with `anyPort`, picks a
+   * free port.
+   */
+  redirectUri: string;
+  /**
+   * With no port in `redirectUri`, pick a free one (for servers that accept any
+   * loopback port, RFC 8252 §7.3) rather than port 80. Default `false`.
+   */
+  anyPort?: boolean;
+  /**
+   * Checks a callback URL and returns the code. Must throw an `OAuthError`
+   * with code `state_mismatch` for callbacks that are not ours: those are
+   * answered 400 and the receiver keeps waiting.
+   */
+  parse: (callback: URL) => string;
+  /** Finishes the sign-in with the code (the code exchange). */
+  finish: (code: string) => Promise<T>;
+  /** The success page's sentence. */
+  successMessage?: (result: T) => string;
+}
+
+/** A listening receiver. */
+export interface LoopbackReceiver<T> extends AsyncDisposable {
+  /** The redirect URI to send, with the port actually used. */
+  readonly redirectUri: string;
+  /** The addresses listened on, e.g. `127.0.0.1:8080` and `[::1]:8080`. */
+  readonly addresses: readonly string[];
+  /** Settles with the first valid callback's outcome. */
+  readonly result: Promise<T>;
+  /**
+   * `waiting` for a callback, `busy` finishing one (the code exchange), or
+   * `done`.
+   */
+  readonly phase: "waiting" | "busy" | "done";
+  /**
+   * Feeds a callback URL that arrived another way (pasted by the person).
+   * Forged ones throw `state_mismatch` and leave the receiver waiting.
+   *
+   * @param callback The full redirected URL.
+   * @returns The sign-in's outcome.
+   */
+  submit(callback: string): Promise<T>;
+  /** Stops listening and frees the port. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Outcome {
+  status: number;
+  kind: "success" | "failure" | "ignored";
+  title: string;
+  message: string;
+}
+
+/**
+ * Starts listening on the redirect URI's loopback address and port. It
+ * answers only GET on the redirect path with a `Host` equal to the redirect
+ * URI's host (else 421, against DNS rebinding), other paths with 404, other
+ * methods with 405, and accepts exactly one callback whose `state` is ours;
+ * later ones get 409.
+ *
+ * @param options The redirect URI and what to do with a callback.
+ * @returns The listening receiver.
+ * @throws {LoginError} `port_in_use` when the port is taken, `not_loopback`
+ *   when the redirect URI is not `http://` on a loopback host.
+ *
+ * @example
+ * ```ts ignore
+ * import { startLoopbackReceiver } from "@looker-oauth/pkce";
+ *
+ * await using receiver = await startLoopbackReceiver({
+ *   redirectUri: "http://localhost:8080/callback",
+ *   parse: (url) => parseCallback(server, url, { state }),
+ *   finish: (code) => exchangeCode(server, { clientId, redirectUri, code, codeVerifier }),
+ * });
+ * const tokens = await receiver.result;
+ * ```
+ */
+export async function startLoopbackReceiver<T>(
+  options: LoopbackReceiverOptions<T>,
+): Promise<LoopbackReceiver<T>> {
+  let redirect: URL;
+  try {
+    redirect = new URL(options.redirectUri);
+  } catch {
+    throw new LoginError("not_loopback", "the redirect URI is not a URL");
+  }
+  const hostname = redirect.hostname.toLowerCase();
+  const bind = hostname === "localhost"
+    ? ["127.0.0.1", "::1"]
+    : hostname === "127.0.0.1"
+    ? ["127.0.0.1"]
+    : hostname === "[::1]"
+    ? ["::1"]
+    : undefined;
+  if (redirect.protocol !== "http:" || bind === undefined) {
+    throw new LoginError(
+      "not_loopback",
+      `a browser sign-in on this machine needs a redirect URI on http://localhost, http://127.0.0.1 or http://[::1], not ${redirect.origin}`,
+      {
+        hint:
+          "register a loopback redirect URI such as http://localhost:8080/callback with the server",
+      },
+    );
+  }
+  const explicitPort = redirect.port !== "";
+  const wanted = explicitPort
+    ? Number(redirect.port)
+    : options.anyPort
+    ? 0
+    : 80;
+  const path = redirect.pathname || "/";
+
+  const settled = Promise.withResolvers<T>();
+  settled.promise.catch(() => {}); // observed by the caller, not here
+  let phase: "waiting" | "busy" | "done" = "waiting";
+
+  const accept = async (callback: URL): Promise<Outcome> => {
+    if (phase !== "waiting") {
+      return {
+        status: 409,
+        kind: "ignored",
+        title: "Already used",
+        message:
+          "This sign-in has already received its answer. You can close this tab.",
+      };
+    }
+    let code: string;
+    try {
+      code = options.parse(callback);
+    } catch (err) {
+      if (err instanceof OAuthError && err.code === "state_mismatch") {
+        return {
+          status: 400,
+          kind: "ignored",
+          title: "Not for this sign-in",
+          message:
+            "This answer does not belong to the sign-in in progress, so it was ignored.",
+        };
+      }
+      phase = "done";
+      settled.reject(err);
+      return failure(err);
+    }
+    phase = "busy";
+    try {
+      const result = await options.finish(code);
+      phase = "done";
+      settled.resolve(result);
+      return {
+        status: 200,
+        kind: "success",
+        title: "Signed in",
+        message: options.successMessage?.(result) ??
+          "You are signed in. You can close this tab and return to the terminal.",
+      };
+    } catch (err) {
+      phase = "done";
+      settled.reject(err);
+      return failure(err);
+    }
+  };
+
+  const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  let port = wanted;
+  let allowedHost = "";
+  const handler = async (request: Request): Promise<Response> => {
+    const host = request.headers.get("host")?.toLowerCase();
+    if (host !== allowedHost) {
+      return plain(
+        421,
+        `Misdirected Request: this server answers only to ${allowedHost}`,
+      );
+    }
+    const url = new URL(request.url);
+    if (url.pathname !== path) return plain(404, "Not Found");
+    if (request.method !== "GET") {
+      return plain(405, "Method Not Allowed", { allow: "GET" });
+    }
+    const outcome = await accept(url);
+    return page(outcome.status, outcome.kind, outcome.title, outcome.message);
+  };
+
+  const listen = (address: string, onPort: number) =>
+    Deno.serve({
+      hostname: address,
+      port: onPort,
+      onListen: () => {},
+    }, handler);
+
+  // Bind the first address (possibly on port 0), then the second on the same
+  // port; retry a few times if port 0 gave a port the other family has taken.
+  for (let attempt = 0;; attempt++) {
+    try {
+      const first = listen(bind[0]!, wanted);
+      servers.push(first);
+      port = first.addr.port;
+    } catch (err) {
+      throw bindError(err, hostname, wanted);
+    }
+    if (bind.length === 1) break;
+    try {
+      servers.push(listen(bind[1]!, port));
+      break;
+    } catch (err) {
+      if (err instanceof Deno.errors.AddrNotAvailable) break; // no IPv6 here
+      if (wanted === 0 && attempt < 5) {
+        await Promise.all(servers.splice(0).map((s) => s.shutdown()));
+        continue;
+      }
+      await Promise.all(servers.splice(0).map((s) => s.shutdown()));
+      throw bindError(err, hostname, wanted);
+    }
+  }
+
+  const redirectUri =
+    explicitPort && wanted !== 0 || (!explicitPort && wanted === 80)
+      ? options.redirectUri
+      : `http://${redirect.hostname}:${port}${redirect.pathname}${redirect.search}`;
+  allowedHost = new URL(redirectUri).host.toLowerCase();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= Promise.all(servers.map((s) => s.shutdown())).then(() => {});
+    return closing;
+  };
+
+  return {
+    redirectUri,
+    addresses: servers.map((s) =>
+      s.addr.hostname.includes(":")
+        ? `[${s.addr.hostname}]:${s.addr.port}`
+        : `${s.addr.hostname}:${s.addr.port}`
+    ),
+    result: settled.promise,
+    get phase() {
+      return phase;
+    },
+    async submit(callback: string): Promise<T> {
+      let url: URL;
+      try {
+        url = new URL(callback.trim());
+      } catch {
+        throw new OAuthError(
+          "invalid_callback",
+          "that is not a URL: paste the whole address from the browser's address bar",
+        );
+      }
+      const outcome = await accept(url);
+      if (outcome.kind === "ignored" && outcome.status === 400) {
+        throw new OAuthError(
+          "state_mismatch",
+          "that URL does not belong to this sign-in",
+          { hint: "paste the address the browser shows after you approve" },
+        );
+      }
+      return await settled.promise;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function failure(err: unknown): Outcome {
+  if (err instanceof OAuthError && err.code === "access_denied") {
+    return {
+      status: 403,
+      kind: "failure",
+      title: "Sign-in declined",
+      message: "You declined the request. You can close this tab.",
+    };
+  }
+  const message = err instanceof Error ? err.message : "unknown error";
+  return {
+    status: 400,
+    kind: "failure",
+    title: "Sign-in failed",
+    message: `${message}. Details are in the terminal.`,
+  };
+}
+
+function bindError(err: unknown, hostname: string, port: number): Error {
+  if (err instanceof Deno.errors.AddrInUse) {
+    return new LoginError(
+      "port_in_use",
+      `port ${port} on ${hostname} is already in use, so the sign-in cannot receive the browser's answer there`,
+      {
+        cause: err,
+        hint:
+          `stop the program using port ${port} (e.g. an earlier login still waiting), or register another redirect URI with a free port and pass it with --redirect-uri`,
+      },
+    );
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,55 @@
+// Private: durable, atomic file writes with owner-only permissions.
+
+const IS_WINDOWS = Deno.build.os === "windows";
+
+/** Creates `dir` (and parents) and makes it 0700. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (!IS_WINDOWS) {
+    const info = await Deno.stat(dir);
+    if (info.mode !== null && (info.mode & 0o077) !== 0) {
+      await Deno.chmod(dir, 0o700);
+    }
+  }
+}
+
+/**
+ * Writes `data` to `path` atomically: a new 0600 temp file in the same
+ * folder, fsynced, then renamed over `path`. On any failure the temp file is
+ * removed and `path` is left as it was.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string,
+): Promise<void> {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  const dir = slash >= 0 ? path.slice(0, slash) : ".";
+  const name = slash >= 0 ? path.slice(slash + 1) : path;
+  const random = crypto.getRandomValues(new Uint32Array(2)).join("");
+  const temp = `${dir}/.${name}.${random}.tmp`;
+  let file: Deno.FsFile | undefined;
+  try {
+    file = await Deno.open(temp, {
+      write: true,
+      createNew: true,
+      mode: 0o600,
+    });
+    const bytes = new TextEncoder().encode(data);
+    let written = 0;
+    while (written < bytes.length) {
+      written += await file.write(bytes.subarray(written));
+    }
+    await file.sync();
+    file.close();
+    file = undefined;
+    await Deno.rename(temp, path);
+  } catch (err) {
+    try {
+      file?.close();
+    } catch {
+      // already closed
+    }
+    await Deno.remove(temp).catch(() => {});
+    throw err;
+  }
+}
