@@ -35,7 +35,9 @@ export async function errorFromResponse(
   } catch {
     // not JSON: judged by status below
   }
-  const error = typeof body.error === "string" ? body.error : undefined;
+  const error = typeof body.error === "string"
+    ? redact(body.error, secrets)
+    : undefined;
   const rawDescription = typeof body.error_description === "string"
     ? body.error_description
     : typeof body.message === "string"
@@ -54,10 +56,10 @@ export async function errorFromResponse(
       ...(hint === undefined ? {} : { hint }),
     });
 
-  if (description && /basic auth/i.test(description)) {
+  if (/basic auth/i.test(`${error ?? ""} ${description ?? ""}`)) {
     return make(
       "basic_auth_rejected",
-      `${where} answered ${status}: ${description}`,
+      `${where} answered ${status}: ${description ?? error}`,
       "Looker's token endpoint takes a public client: client_id in the form body and no Authorization header (no client secret)",
     );
   }
@@ -140,6 +142,16 @@ export function errorFromProcessing(
   if (transport) return transport;
   if (err instanceof OAuthError) return err;
   const where = endpointName(operation);
+  if (
+    err instanceof oauth.OperationProcessingError &&
+    err.code === oauth.HTTP_REQUEST_FORBIDDEN
+  ) {
+    return new OAuthError(
+      "insecure_http",
+      `${where} is an http:// URL on a host that is not loopback`,
+      { hint: "use https://, or opt in to insecure HTTP explicitly" },
+    );
+  }
   if (err instanceof oauth.OperationProcessingError) {
     // The message names the faulty field; the cause may hold the body (and
     // tokens), so only the message and code are kept.
@@ -173,4 +185,29 @@ function endpointName(operation: TokenOperation): string {
     default:
       return "the token endpoint";
   }
+}
+
+/**
+ * Refuses a 2xx token response that is not JSON by its content type, before
+ * oauth4webapi reads it (it would accept any type whose body parses).
+ */
+export async function assertJsonResponse(
+  response: Response,
+  operation: TokenOperation,
+): Promise<void> {
+  const type = response.headers.get("content-type")?.split(";")[0]?.trim()
+    .toLowerCase();
+  if (type === "application/json" || type?.endsWith("+json")) return;
+  await response.body?.cancel().catch(() => {});
+  throw new OAuthError(
+    "invalid_response",
+    `${endpointName(operation)} answered ${
+      type ? `with ${type}` : "without a content type"
+    }, not application/json`,
+    {
+      status: response.status,
+      hint:
+        "check that the URL points at the OAuth server's token endpoint, not a web page or a proxy",
+    },
+  );
 }

@@ -47,14 +47,16 @@ export function generateCodeVerifier(): string {
  * console.log(challenge); // E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
  * ```
  */
-export function calculateCodeChallenge(codeVerifier: string): Promise<string> {
+export async function calculateCodeChallenge(
+  codeVerifier: string,
+): Promise<string> {
   if (typeof codeVerifier !== "string" || !VERIFIER.test(codeVerifier)) {
     throw new OAuthError(
       "invalid_argument",
       "a PKCE code verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
     );
   }
-  return oauth.calculatePKCECodeChallenge(codeVerifier);
+  return await oauth.calculatePKCECodeChallenge(codeVerifier);
 }
 
 /**

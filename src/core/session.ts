@@ -126,7 +126,11 @@ export class TokenSession {
 
   /**
    * Fetches with `Authorization: Bearer`. On a 401, refreshes once and
-   * retries once (request bodies that are streams are not retried).
+   * retries once (request bodies that are streams are not retried). API calls
+   * are not bounded by `timeout` or `maxResponseBytes` (query results may be
+   * large and slow); pass a `signal` to limit them. Without an `apiUrl`
+   * (non-Looker servers), absolute URLs are sent as given: the caller
+   * decides where the token may go.
    *
    * @param input A URL, or a path relative to the API URL.
    * @param init As for `fetch`.
@@ -225,7 +229,8 @@ export class TokenSession {
     const headers = new Headers(init.headers);
     headers.set("authorization", `Bearer ${token}`);
     const send = this.#options.fetch ?? globalThis.fetch;
-    return send(url, { ...init, headers });
+    const signal = init.signal ?? this.#options.signal;
+    return send(url, { ...init, headers, ...(signal ? { signal } : {}) });
   }
 
   /**
@@ -266,6 +271,9 @@ export class TokenSession {
           const now = await store.load();
           if (now && now.refreshToken === current.refreshToken) {
             await store.clear();
+          } else if (now && this.#isFresh(now)) {
+            // Another process saved newer tokens meanwhile: use them.
+            return now;
           }
           throw new OAuthError(
             "login_required",

@@ -9,7 +9,11 @@ import { OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
 import { assertClientId } from "./_http.ts";
 import { toAs, toClient, transport } from "./_oauth.ts";
-import { errorFromProcessing, errorFromResponse } from "./_token_errors.ts";
+import {
+  assertJsonResponse,
+  errorFromProcessing,
+  errorFromResponse,
+} from "./_token_errors.ts";
 import type { AuthServer } from "./server.ts";
 
 /**
@@ -121,6 +125,7 @@ export async function exchangeCode(
   if (!response.ok) {
     throw await errorFromResponse(server, response, "exchange", secrets);
   }
+  await assertJsonResponse(response, "exchange");
   let result: oauth.TokenEndpointResponse;
   try {
     result = await oauth.processAuthorizationCodeResponse(as, client, response);
@@ -217,6 +222,7 @@ export async function refreshTokens(
       refresh.tokens.accessToken,
     ]);
   }
+  await assertJsonResponse(response, "refresh");
   let result: oauth.TokenEndpointResponse;
   try {
     result = await oauth.processRefreshTokenResponse(as, client, response);

@@ -1,0 +1,142 @@
+// The project's whole check, run by `deno task ci` (and so by .ci/run):
+// fmt, lint, type checks, core purity, tests, doc lint, publish dry run,
+// a quick benchmark pass. Every step runs even after a failure, so one run
+// shows everything; the last line is "N passed, N failed" from the tests.
+// deno-lint-ignore-file no-console
+
+const deno = Deno.execPath();
+const env = { NO_COLOR: "1" };
+
+interface Step {
+  name: string;
+  args: string[];
+  /** Check the step's output itself. */
+  verify?: (output: string) => string | undefined;
+  capture?: boolean;
+}
+
+const ENTRY_POINTS = ["mod.ts", "src/core/mod.ts", "cli.ts"];
+
+const steps: Step[] = [
+  { name: "format", args: ["fmt", "--check"] },
+  { name: "lint", args: ["lint"] },
+  {
+    name: "type check (every entry point, tests, benchmarks, examples)",
+    args: [
+      "check",
+      "mod.ts",
+      "cli.ts",
+      "src/",
+      "tests/",
+      "bench/",
+      "examples/",
+    ],
+  },
+  {
+    name:
+      "core purity: type-checks with only esnext + dom libs (no Deno types)",
+    args: [
+      "check",
+      "--config",
+      ".ci/core.deno.json",
+      "--no-lock",
+      "src/core/mod.ts",
+    ],
+  },
+  {
+    name: "tests",
+    args: ["test", "-A", "--parallel", "tests/"],
+    capture: true,
+  },
+  {
+    name: "doc lint (public entry points)",
+    args: ["doc", "--lint", ...ENTRY_POINTS],
+  },
+  { name: "publish dry run", args: ["publish", "--dry-run", "--allow-dirty"] },
+];
+
+function corePurity(): string | undefined {
+  const offenders: string[] = [];
+  for (const entry of walk("src/core")) {
+    const text = Deno.readTextFileSync(entry);
+    text.split("\n").forEach((line, i) => {
+      const code = line.replace(/\/\/.*$/, "");
+      if (
+        /\bDeno\./.test(code) || /["']node:/.test(code) ||
+        /\brequire\(/.test(code)
+      ) {
+        offenders.push(`${entry}:${i + 1}: ${line.trim()}`);
+      }
+    });
+    // Real import/export lines only (not JSDoc examples, which start with "*").
+    const importLine = /^(?:import|export|\})[^*\n]*?from\s+["']([^"']+)["']/gm;
+    const dynamic = /^[^*\n]*\bimport\(\s*["']([^"']+)["']/gm;
+    for (const m of [...text.matchAll(importLine), ...text.matchAll(dynamic)]) {
+      const spec = m[1]!;
+      if (!spec.startsWith("./") && spec !== "oauth4webapi") {
+        offenders.push(
+          `${entry}: imports ${spec} (core imports only oauth4webapi and itself)`,
+        );
+      }
+    }
+  }
+  return offenders.length ? offenders.join("\n") : undefined;
+}
+
+function* walk(dir: string): Generator<string> {
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* walk(path);
+    else if (path.endsWith(".ts")) yield path;
+  }
+}
+
+const failures: string[] = [];
+let summary: { passed: number; failed: number } | undefined;
+
+for (const step of steps) {
+  console.log(`\n▶ ${step.name}: deno ${step.args.join(" ")}`);
+  if (step.name.startsWith("core purity")) {
+    const found = corePurity();
+    if (found) {
+      console.log(
+        `src/core uses something other than the Web platform:\n${found}`,
+      );
+      failures.push("core purity (Deno./node: in src/core)");
+    } else {
+      console.log("src/core: no Deno.*, node:, require() or foreign imports");
+    }
+  }
+  const child = new Deno.Command(deno, {
+    args: step.args,
+    env,
+    stdout: step.capture ? "piped" : "inherit",
+    stderr: "inherit",
+  }).spawn();
+  let output = "";
+  if (step.capture) {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) {
+      const text = decoder.decode(chunk, { stream: true });
+      output += text;
+      await Deno.stdout.write(chunk);
+    }
+  }
+  const status = await child.status;
+  if (step.name === "tests") {
+    const m = /(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(output);
+    if (m) summary = { passed: Number(m[1]), failed: Number(m[2]) };
+  }
+  if (!status.success) failures.push(step.name);
+}
+
+console.log("");
+if (failures.length) console.log(`failed steps: ${failures.join("; ")}`);
+else console.log("every step passed");
+if (!summary) {
+  console.log("the test run printed no summary");
+  console.log("0 passed, 1 failed");
+  Deno.exit(1);
+}
+console.log(`${summary.passed} passed, ${summary.failed} failed`);
+Deno.exit(failures.length || summary.failed ? 1 : 0);
