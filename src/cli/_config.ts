@@ -196,22 +196,47 @@ export interface Resolved {
   from: Partial<Record<keyof Settings, string>>;
 }
 
+/** One source of settings, for {@linkcode resolveSettings}. */
+export interface SettingsLayer {
+  name: string;
+  settings: Settings;
+  /**
+   * Remembered from an earlier sign-in (the saved profile) rather than given
+   * for this one: its server URLs are used only when no other layer names a
+   * server, so a stale UI host is never paired with another API host.
+   */
+  remembered?: boolean;
+}
+
+/** The settings that say where the server is. */
+const SERVER_KEYS: ReadonlySet<keyof Settings> = new Set([
+  "lookerUrl",
+  "apiUrl",
+  "issuer",
+]);
+
 /**
  * Merges layers, highest first. The first layer naming a server (an issuer,
  * or a Looker URL) decides the kind, and lower layers' server settings of the
- * other kind are ignored.
+ * other kind are ignored. A remembered layer (the saved profile) lends no
+ * server URL to a server named by another layer: `login --api-url B` after a
+ * sign-in to A discovers B's UI host instead of borrowing A's.
  */
 export function resolveSettings(
-  layers: readonly { name: string; settings: Settings }[],
+  layers: readonly SettingsLayer[],
 ): Resolved {
   let kind: "looker" | "oauth" | undefined;
-  for (const { settings } of layers) {
+  let serverLayer: SettingsLayer | undefined;
+  for (const layer of layers) {
+    const { settings } = layer;
     if (settings.issuer) {
       kind = "oauth";
+      serverLayer = layer;
       break;
     }
     if (settings.lookerUrl || settings.apiUrl) {
       kind = "looker";
+      serverLayer = layer;
       break;
     }
   }
@@ -221,6 +246,11 @@ export function resolveSettings(
     if (kind === "oauth" && (key === "lookerUrl")) continue;
     if (kind === "looker" && key === "issuer") continue;
     for (const layer of layers) {
+      if (
+        layer.remembered && layer !== serverLayer && SERVER_KEYS.has(key)
+      ) {
+        continue;
+      }
       const value = layer.settings[key];
       if (value) {
         settings[key] = value;

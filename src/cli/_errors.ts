@@ -59,7 +59,10 @@ export function report(err: unknown, io: Io, command?: string): number {
         exit = EXIT.signIn;
         hint = "sign in again: looker-oauth login";
       }
-      if (e.code === "invalid_grant") hint = `${hint ?? "sign in again"}`;
+      if (e.code === "insecure_http") {
+        hint =
+          "use https://; to allow plain http to a host that is not this machine, pass --insecure-http";
+      }
     }
     if (e.name === "LoginError" && e.code === "cancelled") {
       io.err(`${prefix} ${e.message}`);

@@ -3,7 +3,7 @@ import { startLookerEmulator } from "../emulator/looker_emulator.ts";
 import { browse } from "../emulator/user_agent.ts";
 import { currentLookerUser } from "../looker/api.ts";
 import { registerLookerApp } from "../looker/register.ts";
-import { parseArgs, str } from "./_args.ts";
+import { parseArgs, str, UsageError } from "./_args.ts";
 import { EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { debugFetch, openSession } from "./_session.ts";
@@ -37,6 +37,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const timeoutSec = Number(str(args, "timeout") ?? 300);
+  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
+    throw new UsageError("--timeout takes a number of seconds above 0", "demo");
+  }
   const auto = args.flags.auto === true || !browserAtHand(io);
   const givenHome = str(args, "home");
   const home = givenHome ??
@@ -97,9 +100,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         redirectUri,
       },
       insecure: false,
-      timeoutSec: Number.isFinite(timeoutSec) && timeoutSec > 0
-        ? timeoutSec
-        : 300,
+      timeoutSec,
       noBrowser: false,
       nextStepHint: false,
       ...(auto

@@ -107,7 +107,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     { name: "LOOKER_OAUTH_* variables", settings: own },
     { name: "LOOKERSDK_BASE_URL", settings: sdk },
     { name: iniPath ?? "looker.ini", settings: iniSettings },
-    { name: `profile "${profile}"`, settings: profileSettings(saved) },
+    {
+      name: `profile "${profile}"`,
+      settings: profileSettings(saved),
+      remembered: true,
+    },
   ]);
   const { settings } = resolved;
   if (!resolved.kind) {

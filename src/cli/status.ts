@@ -35,7 +35,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const store = new FileTokenStore({ home, profile: name, onWarning: io.err });
   const tokens = await store.load();
   const now = io.now();
-  const signedIn = tokens !== undefined && profile !== undefined;
+  // Expired with no refresh token: nothing can renew it, sign in again.
+  const renewable = tokens !== undefined &&
+    (tokens.expiresAt > now || tokens.refreshToken !== undefined);
+  const signedIn = renewable && profile !== undefined;
   const status = {
     profile: name,
     signedIn,
@@ -67,7 +70,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return signedIn ? EXIT.ok : EXIT.signIn;
   }
   if (!signedIn) {
-    io.out(`Not signed in (profile "${name}").\n`);
+    io.out(
+      tokens && profile
+        ? `Signed out: the access token of profile "${name}" expired and there is no refresh token.\n`
+        : `Not signed in (profile "${name}").\n`,
+    );
     io.err(
       `Sign in with: looker-oauth login${
         profile

@@ -35,6 +35,13 @@ export async function errorFromResponse(
   } catch {
     // not JSON: judged by status below
   }
+  // Tokens the answer itself holds are as secret as those sent.
+  secrets = [
+    ...secrets,
+    ...["access_token", "refresh_token", "id_token"].map((key) =>
+      typeof body[key] === "string" ? body[key] : undefined
+    ),
+  ];
   const error = typeof body.error === "string"
     ? redact(body.error, secrets)
     : undefined;

@@ -82,6 +82,10 @@ export function parseCallback(
     );
   }
 
+  // Before oauth4webapi, which lets an empty `iss=` through.
+  const issProblem = issError(params, server);
+  if (issProblem) throw issProblem;
+
   let validated: URLSearchParams;
   try {
     validated = oauth.validateAuthResponse(
@@ -92,6 +96,17 @@ export function parseCallback(
     );
   } catch (err) {
     throw fromValidationError(err, params, server);
+  }
+  // oauth4webapi lets an empty `error=` through; it is still an error answer.
+  if (validated.has("error")) {
+    throw new OAuthError(
+      "authorization_error",
+      "the server refused the sign-in without naming the error",
+      {
+        error: "",
+        hint: "the server refused the sign-in; see its error description",
+      },
+    );
   }
 
   const codes = validated.getAll("code");
@@ -130,11 +145,13 @@ function fromValidationError(
   server: AuthServer,
 ): OAuthError {
   if (err instanceof oauth.AuthorizationResponseError) {
+    const codes = params.getAll("code");
+    const error = redact(err.error, codes);
     const description = err.error_description === undefined
       ? undefined
-      : redact(err.error_description, params.getAll("code"));
+      : redact(err.error_description, codes);
     const options = {
-      error: err.error,
+      error,
       ...(description === undefined ? {} : { errorDescription: description }),
     };
     if (err.error === "access_denied") {
@@ -147,11 +164,12 @@ function fromValidationError(
         },
       );
     }
-    const hint = HINTS[err.error] ??
-      "the server refused the sign-in; see its error description";
+    const hint = Object.hasOwn(HINTS, err.error)
+      ? HINTS[err.error]!
+      : "the server refused the sign-in; see its error description";
     return new OAuthError(
       "authorization_error",
-      `the server refused the sign-in: ${err.error}${
+      `the server refused the sign-in: ${error}${
         description ? ` (${description})` : ""
       }`,
       { ...options, hint },
@@ -159,6 +177,19 @@ function fromValidationError(
   }
   // oauth4webapi rejected the parameters; say why from the parameters
   // themselves rather than from its message text.
+  return issError(params, server) ?? new OAuthError(
+    "invalid_callback",
+    `the callback is not a valid authorization response: ${
+      err instanceof Error ? err.message : String(err)
+    }`,
+  );
+}
+
+/** The `iss` problem of a callback (RFC 9207 §2.4), if any. */
+function issError(
+  params: URLSearchParams,
+  server: AuthServer,
+): OAuthError | undefined {
   const issuers = params.getAll("iss");
   if (issuers.length > 1) {
     return new OAuthError("invalid_callback", "the callback repeats iss");
@@ -181,12 +212,7 @@ function fromValidationError(
       },
     );
   }
-  return new OAuthError(
-    "invalid_callback",
-    `the callback is not a valid authorization response: ${
-      err instanceof Error ? err.message : String(err)
-    }`,
-  );
+  return undefined;
 }
 
 const HINTS: Record<string, string> = {

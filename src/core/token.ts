@@ -24,7 +24,8 @@ import type { AuthServer } from "./server.ts";
  * consulted, so clock skew between machines does not matter. Without
  * `expires_in`, the lifetime is assumed to be
  * {@linkcode DEFAULT_EXPIRES_IN} seconds (a 401 still triggers a refresh).
- * A negative or non-numeric `expires_in` is an invalid response.
+ * A negative or non-numeric `expires_in` is an invalid response, and so is
+ * one too large for a `Date` to hold the expiry.
  */
 export interface TokenSet {
   /** The bearer token for API calls. */
@@ -244,13 +245,24 @@ function toTokenSet(
     );
   }
   const expiresIn = result.expires_in ?? DEFAULT_EXPIRES_IN;
+  const expiresAt = receivedAt + expiresIn * 1000;
+  // Beyond what a Date holds (Infinity included, which JSON cannot store).
+  if (Number.isNaN(new Date(expiresAt).getTime())) {
+    throw new OAuthError(
+      "invalid_response",
+      "the token endpoint gave an invalid answer: expires_in is too large",
+      {
+        hint: "check that the URL points at the OAuth server's token endpoint",
+      },
+    );
+  }
   const refreshToken = result.refresh_token ?? previous?.refreshToken;
   const scope = result.scope ?? previous?.scope;
   const idToken = result.id_token ?? previous?.idToken;
   return {
     accessToken: result.access_token,
     tokenType: result.token_type,
-    expiresAt: receivedAt + expiresIn * 1000,
+    expiresAt,
     ...(refreshToken === undefined ? {} : { refreshToken }),
     ...(scope === undefined ? {} : { scope }),
     ...(idToken === undefined ? {} : { idToken }),

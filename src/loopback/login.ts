@@ -142,6 +142,8 @@ export async function loginWithBrowser(
         : { extraParams: options.extraParams }),
     });
     assertBrowserSafeUrl(started.url);
+    // Cancelled while the receiver started: open nothing.
+    if (options.signal?.aborted) await stop.promise;
     pending = started;
     options.onUrl?.(started.url);
     if (options.open !== false) {

@@ -154,7 +154,7 @@ export async function startLoopbackReceiver<T>(
       }
       phase = "done";
       settled.reject(err);
-      return failure(err);
+      return failure(err, callback);
     }
     phase = "busy";
     try {
@@ -171,7 +171,7 @@ export async function startLoopbackReceiver<T>(
     } catch (err) {
       phase = "done";
       settled.reject(err);
-      return failure(err);
+      return failure(err, callback);
     }
   };
 
@@ -275,7 +275,7 @@ export async function startLoopbackReceiver<T>(
   };
 }
 
-function failure(err: unknown): Outcome {
+function failure(err: unknown, callback: URL): Outcome {
   if (err instanceof OAuthError && err.code === "access_denied") {
     return {
       status: 403,
@@ -284,7 +284,14 @@ function failure(err: unknown): Outcome {
       message: "You declined the request. You can close this tab.",
     };
   }
-  const message = err instanceof Error ? err.message : "unknown error";
+  // The message may quote what the server sent (an error_description); the
+  // page must not show the callback's code or state, even quoted back.
+  let message = err instanceof Error ? err.message : "unknown error";
+  for (const name of ["code", "state"]) {
+    for (const value of callback.searchParams.getAll(name)) {
+      if (value.length >= 4) message = message.split(value).join("[redacted]");
+    }
+  }
   return {
     status: 400,
     kind: "failure",

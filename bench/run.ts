@@ -1,0 +1,529 @@
+// deno-lint-ignore-file no-console
+/**
+ * The benchmarks of issue 5: `deno task bench` (full), `deno task bench
+ * --quick` (CI: fewer runs, same figures), `deno task bench --write` (full,
+ * then rewrites bench/RESULTS.md).
+ *
+ * Whole-process figures are ratios measured side by side in one run: the two
+ * commands alternate (A B, B A, A B, ...), and each pair gives one ratio; the
+ * table shows the median ratio and its p10–p90 spread. Targets are
+ * informational: a missed target prints MISS and still exits 0; a benchmark
+ * that cannot run (a command fails, a check inside fails) exits 1.
+ *
+ * Flags: --quick, --write, --only=token,login,bundle,core,session, --help.
+ *
+ * @module
+ */
+import {
+  benchBundle,
+  benchCore,
+  benchLogin,
+  benchSession,
+  benchToken,
+  type BundleFigures,
+  type CoreBenchRow,
+  fmtUs,
+  type LoginFigures,
+  type Plan,
+  ROOT,
+  rssMethodText,
+  type SessionFigures,
+  type TokenFigures,
+} from "./_sections.ts";
+import { gnuTime, type Summary } from "./_measure.ts";
+
+const SECTIONS = ["token", "login", "bundle", "core", "session"] as const;
+type Section = (typeof SECTIONS)[number];
+
+const TARGETS = {
+  tokenTime: 1.25,
+  tokenMemory: 1.15,
+  login: 1.3,
+  coreBytes: 9000,
+} as const;
+
+const HISTORY_MARK =
+  "<!-- history: kept as is by `deno task bench --write` -->";
+
+interface Options {
+  quick: boolean;
+  write: boolean;
+  only: Set<Section>;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = {
+    quick: false,
+    write: false,
+    only: new Set(SECTIONS),
+  };
+  for (const arg of argv) {
+    if (arg === "--") continue;
+    if (arg === "--quick") options.quick = true;
+    else if (arg === "--write") options.write = true;
+    else if (arg.startsWith("--only=")) {
+      const names = arg.slice(7).split(",").filter(Boolean);
+      for (const name of names) {
+        if (!(SECTIONS as readonly string[]).includes(name)) {
+          usage(`unknown section ${name}`);
+        }
+      }
+      options.only = new Set(names as Section[]);
+    } else if (arg === "--help" || arg === "-h") {
+      console.log(HELP);
+      Deno.exit(0);
+    } else usage(`unknown argument ${arg}`);
+  }
+  if (options.write && (options.quick || options.only.size < SECTIONS.length)) {
+    usage("--write records a full run: no --quick, no --only");
+  }
+  return options;
+}
+
+const HELP = `Usage: deno task bench [--quick] [--write] [--only=SECTIONS]
+
+  --quick    fewer runs (CI): same figures, wider spread, under ~40 s
+  --write    full run, then rewrite bench/RESULTS.md
+  --only=    comma-separated: ${SECTIONS.join(",")}
+
+Exit 0 when every benchmark ran (targets missed or not); 1 when one broke.`;
+
+function usage(message: string): never {
+  console.error(`bench: ${message}\n\n${HELP}`);
+  Deno.exit(2);
+}
+
+interface Machine {
+  cpu: string;
+  cores: number;
+  deno: string;
+  v8: string;
+  typescript: string;
+  os: string;
+  date: string;
+  rss: string;
+}
+
+/** The 1-minute load average, when the system tells. */
+async function loadAverage(): Promise<string> {
+  try {
+    return (await Deno.readTextFile("/proc/loadavg")).split(" ")[0] ?? "?";
+  } catch {
+    return "?";
+  }
+}
+
+async function machine(): Promise<Machine> {
+  let cpu = "unknown";
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    cpu = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? cpu;
+  } catch {
+    // not Linux
+  }
+  return {
+    cpu,
+    cores: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    os: `${Deno.build.os} ${Deno.osRelease()} ${Deno.build.arch}`,
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    rss: (await gnuTime()) ? "GNU time" : "/proc polling",
+  };
+}
+
+interface Results {
+  load: { before: string; after: string };
+  token?: TokenFigures;
+  login?: LoginFigures;
+  bundle?: BundleFigures;
+  core?: CoreBenchRow[];
+  session?: SessionFigures[];
+  broken: { section: Section; error: string }[];
+}
+
+interface Row {
+  figure: string;
+  measured: string;
+  target: string;
+  verdict: "PASS" | "MISS" | "—" | "BROKEN";
+}
+
+// Three decimals: a median of 1.152 must not read as "1.15×, MISS".
+const ratio = (s: Summary) =>
+  `${s.median.toFixed(3)}× (p10–p90 ${s.p10.toFixed(2)}–${s.p90.toFixed(2)})`;
+const verdict = (ok: boolean): Row["verdict"] => (ok ? "PASS" : "MISS");
+
+function rows(r: Results): Row[] {
+  const out: Row[] = [];
+  const broken = (section: Section) =>
+    r.broken.some((b) => b.section === section);
+  if (r.token) {
+    out.push({
+      figure: "`token` wall time ÷ empty `deno run`",
+      measured: ratio(r.token.time.ratio),
+      target: `≤ ${TARGETS.tokenTime}×`,
+      verdict: verdict(r.token.time.ratio.median <= TARGETS.tokenTime),
+    });
+    out.push({
+      figure: "`token` peak RSS ÷ empty `deno run`",
+      measured: ratio(r.token.memory.ratio),
+      target: `≤ ${TARGETS.tokenMemory}×`,
+      verdict: verdict(r.token.memory.ratio.median <= TARGETS.tokenMemory),
+    });
+  } else if (broken("token")) {
+    out.push(brokenRow("`token` vs empty `deno run`"));
+  }
+  if (r.login) {
+    out.push({
+      figure: "`login` wall time ÷ minimal oauth4webapi login",
+      measured: ratio(r.login.ratio),
+      target: `≤ ${TARGETS.login}×`,
+      verdict: verdict(r.login.ratio.median <= TARGETS.login),
+    });
+  } else if (broken("login")) out.push(brokenRow("`login` vs minimal login"));
+  if (r.bundle) {
+    out.push({
+      figure: "core browser bundle, min+gz",
+      measured: `${r.bundle.core.gzip.toLocaleString("en-US")} B`,
+      target: `≤ ${TARGETS.coreBytes.toLocaleString("en-US")} B`,
+      verdict: verdict(r.bundle.core.gzip <= TARGETS.coreBytes),
+    });
+    out.push({
+      figure: "oauth4webapi parts the core uses, min+gz",
+      measured: `${r.bundle.oauth4webapi.gzip.toLocaleString("en-US")} B`,
+      target: "(reference)",
+      verdict: "—",
+    });
+    out.push({
+      figure: "a Looker browser app's imports (bench/_browser_app.ts), min+gz",
+      measured: `${r.bundle.app.gzip.toLocaleString("en-US")} B`,
+      target: "(reference)",
+      verdict: "—",
+    });
+  } else if (broken("bundle")) out.push(brokenRow("core browser bundle"));
+  if (r.core) {
+    for (const row of r.core) {
+      out.push({
+        figure: `deno bench: ${row.name}`,
+        measured: `${fmtUs(row.avgNs)} avg, ${fmtUs(row.p99Ns)} p99`,
+        target: "(reference)",
+        verdict: "—",
+      });
+    }
+  } else if (broken("core")) out.push(brokenRow("deno bench (core)"));
+  if (r.session) {
+    for (const s of r.session) {
+      const max = Math.max(...s.refreshes);
+      const min = Math.min(...s.refreshes);
+      const store = s.store.split(" ")[0];
+      out.push({
+        figure: `TokenSession, ${
+          s.callers.toLocaleString("en-US")
+        } concurrent callers, expired token (${store}): refreshes`,
+        measured: min === max ? `${max} per round` : `${min}–${max} per round`,
+        target: "= 1",
+        verdict: verdict(min === 1 && max === 1),
+      });
+      out.push({
+        figure: `… time until all ${
+          s.callers.toLocaleString("en-US")
+        } have the token (${store})`,
+        measured: `${s.ms.median.toFixed(1)} ms (p10–p90 ${
+          s.ms.p10.toFixed(1)
+        }–${s.ms.p90.toFixed(1)})`,
+        target: "(reference)",
+        verdict: "—",
+      });
+    }
+  } else if (broken("session")) out.push(brokenRow("TokenSession"));
+  return out;
+}
+
+function brokenRow(figure: string): Row {
+  return { figure, measured: "not measured", target: "", verdict: "BROKEN" };
+}
+
+function printTable(list: Row[]): void {
+  const w = [
+    Math.max(6, ...list.map((r) => plain(r.figure).length)),
+    Math.max(8, ...list.map((r) => r.measured.length)),
+    Math.max(6, ...list.map((r) => r.target.length)),
+  ];
+  const line = (a: string, b: string, c: string, d: string) =>
+    console.log(
+      `${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c.padEnd(w[2]!)}  ${d}`,
+    );
+  line("figure", "measured", "target", "");
+  line("-".repeat(w[0]!), "-".repeat(w[1]!), "-".repeat(w[2]!), "----");
+  for (const r of list) line(plain(r.figure), r.measured, r.target, r.verdict);
+}
+
+function plain(markdown: string): string {
+  return markdown.replaceAll("`", "");
+}
+
+function markdownTable(list: Row[]): string {
+  const esc = (s: string) => s.replaceAll("|", "\\|");
+  return [
+    "| figure | measured (median, p10–p90) | target | |",
+    "|---|---|---|---|",
+    ...list.map((r) =>
+      `| ${esc(r.figure)} | ${esc(r.measured)} | ${esc(r.target)} | ${
+        r.verdict === "PASS"
+          ? "**PASS**"
+          : r.verdict === "MISS"
+          ? "**MISS**"
+          : r.verdict
+      } |`
+    ),
+  ].join("\n");
+}
+
+function resultsMarkdown(m: Machine, plan: Plan, r: Results): string {
+  const ms = (s: Summary) =>
+    `${s.median.toFixed(1)} ms (p10–p90 ${s.p10.toFixed(1)}–${
+      s.p90.toFixed(1)
+    })`;
+  const mib = (s: Summary) =>
+    `${(s.median / 1024).toFixed(1)} MiB (p10–p90 ${
+      (s.p10 / 1024).toFixed(1)
+    }–${(s.p90 / 1024).toFixed(1)})`;
+  const parts: string[] = [];
+  parts.push(`# Benchmark results
+
+Generated by \`deno task bench --write\` (bench/run.ts, full run). Do not edit
+above the history mark: the next \`--write\` replaces it.
+
+- Date: ${m.date}
+- Machine: ${m.cpu}, ${m.cores} cores; ${m.os}
+- Deno ${m.deno} (V8 ${m.v8}, TypeScript ${m.typescript})
+- 1-minute load average: ${r.load.before} at the start, ${r.load.after} at the end (other work on the machine widens the spreads)
+- Runs: token ${plan.tokenTimePairs} pairs (time) and ${plan.tokenMemPairs} pairs (memory), login ${plan.loginPairs} pairs, TokenSession ${plan.sessionRounds} rounds; each pair alternates which command goes first, after unmeasured warm-up runs
+
+## Summary
+
+${markdownTable(rows(r))}
+`);
+  if (r.token) {
+    const t = r.token;
+    parts.push(`## \`token\` with a valid cached token vs an empty Deno start
+
+- A: \`${t.command}\` (LOOKER_OAUTH_HOME holds a valid token file written by FileTokenStore)
+- B: \`${t.baseline}\` (a zero-byte file)
+- Both from the project folder (same deno.json, same deno.lock), flags from deno.json's \`tasks.compile\`, type checking as \`deno run\` does it (none)
+- Wall time: spawn to exit, seen from the benchmark process. Peak memory: ${
+      rssMethodText(t.rssMethod)
+    }, run separately from the timed runs
+
+| | token | empty | ratio per pair |
+|---|---|---|---|
+| wall time | ${ms(t.time.token)} | ${ms(t.time.empty)} | ${
+      ratio(t.time.ratio)
+    } |
+| peak RSS | ${mib(t.memory.token)} | ${mib(t.memory.empty)} | ${
+      ratio(t.memory.ratio)
+    } |
+
+Files Deno reads for \`token\` (its module graph, from \`deno run -L debug\`): ${t.modules.length}:
+${t.modules.map((f) => `\`${f}\``).join(", ")}.
+`);
+  }
+  if (r.login) {
+    const l = r.login;
+    parts.push(`## \`login\` vs a minimal oauth4webapi login
+
+- A: \`${l.command}\`
+- B: \`${l.baseline}\` (bench/minimal_login.ts: listen, URL, validateAuthResponse, authorizationCodeGrantRequest + processAuthorizationCodeResponse, write a file)
+- Against the Looker emulator (auto-approve: the person is already signed in to Looker and accepted the app before); \`BROWSER=true\` for both; the benchmark process reads the URL each prints on stderr and plays the person with \`browse()\` (src/emulator/user_agent.ts). Spawn to exit.
+- A does more than B by design: it also saves the profile, takes the token file's lock, writes atomically, and asks Looker who signed in (\`GET /api/4.0/user\`).
+
+| login | minimal | ratio per pair |
+|---|---|---|
+| ${ms(l.cli)} | ${ms(l.minimal)} | ${ratio(l.ratio)} |
+`);
+  }
+  if (r.bundle) {
+    const b = r.bundle;
+    const row = (name: string, f: { minified: number; gzip: number }) =>
+      `| ${name} | ${f.minified.toLocaleString("en-US")} | ${
+        f.gzip.toLocaleString("en-US")
+      } |`;
+    parts.push(`## The core's browser bundle
+
+\`${b.command}\`, gzipped with \`CompressionStream("gzip")\`; the reference is
+bench/_o4w_parts.ts (exactly the oauth4webapi exports src/core uses) bundled the
+same way.
+
+| bundle | min (B) | min+gz (B) |
+|---|---|---|
+${row("core (src/core/mod.ts)", b.core)}
+${row("oauth4webapi parts the core uses", b.oauth4webapi)}
+${row("the core's own code (oauth4webapi external)", b.own)}
+${row("… of which string literals (messages, hints)", b.strings)}
+${row("a Looker browser app's imports (bench/_browser_app.ts)", b.app)}
+
+Minified bytes by source file (core bundle, from its source map):
+
+| source | min (B) |
+|---|---|
+${
+      b.bySource.map((s) =>
+        `| ${s.source} | ${s.bytes.toLocaleString("en-US")} |`
+      ).join("\n")
+    }
+`);
+  }
+  if (r.core) {
+    parts.push(`## \`deno bench bench/core_bench.ts\`
+
+| function | avg | p75 | p99 | per second |
+|---|---|---|---|---|
+${
+      r.core.map((row) =>
+        `| ${row.name} | ${fmtUs(row.avgNs)} | ${fmtUs(row.p75Ns)} | ${
+          fmtUs(row.p99Ns)
+        } | ${Math.round(1e9 / row.avgNs).toLocaleString("en-US")} |`
+      ).join("\n")
+    }
+`);
+  }
+  if (r.session) {
+    parts.push(`## TokenSession: concurrent callers on an expired token
+
+A tiny loopback token server (Deno.serve on 127.0.0.1) counts refresh requests;
+each round starts a fresh session over an expired token and awaits
+${
+      r.session[0]?.callers.toLocaleString("en-US")
+    } concurrent \`getAccessToken()\` calls.
+
+| store | refreshes per round | time to serve all |
+|---|---|---|
+${
+      r.session.map((s) =>
+        `| ${s.store} | ${[...new Set(s.refreshes)].join(", ")} | ${ms(s.ms)} |`
+      ).join("\n")
+    }
+`);
+  }
+  return parts.join("\n");
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(Deno.args);
+  const plan: Plan = options.quick
+    ? {
+      quick: true,
+      tokenTimePairs: 20,
+      tokenMemPairs: 6,
+      loginPairs: 6,
+      sessionRounds: 5,
+    }
+    : {
+      quick: false,
+      tokenTimePairs: 60,
+      tokenMemPairs: 20,
+      loginPairs: 30,
+      sessionRounds: 20,
+    };
+  const m = await machine();
+  const started = performance.now();
+  console.log(
+    `looker-oauth benchmarks (${
+      options.quick ? "quick" : "full"
+    } run), ${m.date}`,
+  );
+  console.log(
+    `${m.cpu}, ${m.cores} cores; Deno ${m.deno} (V8 ${m.v8}); peak memory via ${m.rss}`,
+  );
+
+  const results: Results = {
+    broken: [],
+    load: { before: await loadAverage(), after: "?" },
+  };
+  console.log(`1-minute load average at start: ${results.load.before}`);
+  const run = async (
+    section: Section,
+    title: string,
+    fn: () => Promise<void>,
+  ) => {
+    if (!options.only.has(section)) return;
+    console.log(`\n▶ ${title}`);
+    try {
+      await fn();
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      results.broken.push({ section, error });
+      console.log(`  BROKEN: ${error}`);
+    }
+  };
+  await run(
+    "token",
+    "token with a valid cached token vs an empty Deno start",
+    async () => {
+      results.token = await benchToken(plan);
+    },
+  );
+  await run(
+    "login",
+    "login vs a minimal oauth4webapi login (Looker emulator, scripted person)",
+    async () => {
+      results.login = await benchLogin(plan);
+    },
+  );
+  await run("bundle", "the core's browser bundle", async () => {
+    results.bundle = await benchBundle();
+  });
+  await run("core", "deno bench: the core's hot functions", async () => {
+    results.core = await benchCore();
+  });
+  await run(
+    "session",
+    "TokenSession: 1,000 concurrent callers, one refresh",
+    async () => {
+      results.session = [
+        await benchSession(plan, "memory"),
+        await benchSession(plan, "file"),
+      ];
+    },
+  );
+
+  results.load.after = await loadAverage();
+  console.log(
+    `\n■ Summary (${options.quick ? "quick" : "full"} run, ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s)\n`,
+  );
+  printTable(rows(results));
+  console.log(
+    `\n1-minute load average: ${results.load.before} at start, ${results.load.after} at the end (${m.cores} cores); other work on the machine widens the spread`,
+  );
+  for (const b of results.broken) {
+    console.log(`\nBROKEN ${b.section}: ${b.error}`);
+  }
+
+  if (options.write) {
+    if (results.broken.length) {
+      console.log("\nnot writing bench/RESULTS.md: a benchmark broke");
+    } else {
+      const path = `${ROOT}/bench/RESULTS.md`;
+      let history = `${HISTORY_MARK}\n`;
+      try {
+        const old = await Deno.readTextFile(path);
+        const at = old.indexOf(HISTORY_MARK);
+        if (at !== -1) history = old.slice(at);
+      } catch {
+        // first write
+      }
+      await Deno.writeTextFile(
+        path,
+        `${resultsMarkdown(m, plan, results)}\n${history}`,
+      );
+      console.log(`\nwrote ${path}`);
+    }
+  }
+  return results.broken.length ? 1 : 0;
+}
+
+Deno.exit(await main());

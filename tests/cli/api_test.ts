@@ -1,0 +1,230 @@
+// `looker-oauth api`, end to end against the Looker emulator.
+import assert from "node:assert/strict";
+import {
+  exists,
+  hasStackTrace,
+  readTokenFile,
+  runCli,
+  signIn,
+  startLooker,
+  tempHome,
+} from "../_cli.ts";
+
+Deno.test("api /user prints the JSON body; /api/4.0/user and the full API URL work too", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  const paths = [
+    "/user",
+    "/api/4.0/user",
+    `${looker.emulator.apiUrl}/api/4.0/user`,
+  ];
+  for (const path of paths) {
+    const api = await runCli(["api", path], { home: t.home });
+    assert.equal(api.code, 0, api.stderr);
+    assert.equal(api.stderr, "");
+    const user = JSON.parse(api.stdout);
+    assert.deepEqual(
+      { id: user.id, email: user.email, name: user.display_name },
+      { id: "1", email: "ada@example.com", name: "Ada Lovelace" },
+    );
+  }
+  assert.equal(looker.emulator.stats.refreshes, 0);
+});
+
+Deno.test("api on a path Looker does not have: exit 1 with Looker's message on stderr", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  const api = await runCli(["api", "/no_such_thing"], { home: t.home });
+  assert.equal(api.code, 1, api.stderr);
+  assert.match(
+    api.stderr,
+    /^looker-oauth: GET \/api\/4\.0\/no_such_thing failed: 404 Not found$/m,
+  );
+  assert.ok(!hasStackTrace(api.stderr), api.stderr);
+  // The body is still the result, on stdout.
+  assert.equal(JSON.parse(api.stdout).message, "Not found");
+});
+
+Deno.test("api --data: JSON, @file, - (stdin), -X PATCH; the method defaults to POST", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  const home = t.home;
+  const app = (guid: string) => `/oauth_client_apps/${guid}`;
+
+  // --data JSON, POST by default: registers an app.
+  const created = await runCli([
+    "api",
+    app("from-json"),
+    "--data",
+    JSON.stringify({
+      redirect_uri: "http://localhost:9999/callback",
+      display_name: "From JSON",
+    }),
+  ], { home });
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(JSON.parse(created.stdout).display_name, "From JSON");
+
+  // --data @file.
+  const file = `${t.dir}/body.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      redirect_uri: "http://localhost:9998/callback",
+      display_name: "From a file",
+    }),
+  );
+  const fromFile = await runCli(
+    ["api", app("from-file"), "--data", `@${file}`],
+    {
+      home,
+    },
+  );
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.equal(JSON.parse(fromFile.stdout).display_name, "From a file");
+
+  // -X PATCH with --data - (stdin).
+  const patched = await runCli(
+    ["api", "-X", "PATCH", app("from-file"), "--data", "-"],
+    { home, stdin: JSON.stringify({ display_name: "Patched from stdin" }) },
+  );
+  assert.equal(patched.code, 0, patched.stderr);
+  const body = JSON.parse(patched.stdout);
+  assert.equal(body.display_name, "Patched from stdin");
+  assert.equal(body.redirect_uri, "http://localhost:9998/callback");
+
+  // The server saw all of it.
+  const list = await runCli(["api", "/oauth_client_apps"], { home });
+  assert.equal(list.code, 0, list.stderr);
+  const names = JSON.parse(list.stdout).map((a: { display_name: string }) =>
+    a.display_name
+  ).sort();
+  assert.deepEqual(names, [
+    "From JSON",
+    "Patched from stdin",
+    "looker-oauth tests",
+  ]);
+});
+
+Deno.test("api --data that is not JSON, or a file that is missing: exit 2, nothing sent", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  const calls = looker.emulator.stats.apiCalls;
+  const cases: { args: string[]; stdin?: string; says: RegExp }[] = [
+    { args: ["--data", "{not json"], says: /not valid JSON/ },
+    { args: ["--data", "-"], stdin: "nope", says: /not valid JSON/ },
+    { args: ["--data", `@${t.dir}/missing.json`], says: /cannot read/ },
+    { args: ["-X", "P@TCH", "--data", "{}"], says: /not an HTTP method/ },
+  ];
+  for (const { args, stdin, says } of cases) {
+    const api = await runCli(["api", "/user", ...args], {
+      home: t.home,
+      ...(stdin === undefined ? {} : { stdin }),
+    });
+    assert.equal(api.code, 2, api.stderr);
+    assert.equal(api.stdout, "");
+    assert.match(api.stderr, says);
+    assert.match(api.stderr, /looker-oauth api --help/);
+  }
+  assert.equal(looker.emulator.stats.apiCalls, calls, "nothing was sent");
+});
+
+Deno.test("api with a full URL on another origin is refused: the token is never sent there", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  const { file } = await signIn(t, looker);
+  const seen: (string | null)[] = [];
+  await using elsewhere = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => {
+      seen.push(request.headers.get("authorization"));
+      return Response.json({ stolen: true });
+    },
+  );
+  const origin = `http://127.0.0.1:${elsewhere.addr.port}`;
+  for (
+    const url of [
+      `${origin}/api/4.0/user`,
+      // The same host as the API, another port: another origin.
+      `${looker.emulator.lookerUrl}/api/4.0/user`,
+    ]
+  ) {
+    const api = await runCli(["api", url], { home: t.home });
+    assert.equal(api.code, 1, api.stderr);
+    assert.equal(api.stdout, "");
+    assert.match(api.stderr, /refusing to send the access token/);
+    assert.ok(!api.stderr.includes(file.tokens.accessToken));
+  }
+  assert.deepEqual(seen, [], "no request reached the other origin");
+});
+
+Deno.test("an API 401 on a token that still looks valid: api refreshes once and succeeds", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  const { file } = await signIn(t, looker);
+  looker.emulator.expireAccessTokens();
+  const api = await runCli(["api", "/user"], { home: t.home });
+  assert.equal(api.code, 0, api.stderr);
+  assert.equal(JSON.parse(api.stdout).email, "ada@example.com");
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  const after = await readTokenFile(t.tokenFile());
+  assert.notEqual(after.tokens.accessToken, file.tokens.accessToken);
+});
+
+Deno.test("an API 401 that a refresh does not cure: exit 1 after exactly one refresh", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  looker.emulator.expireAccessTokens();
+  // Every token the refresh gives is refused too.
+  looker.emulator.tokenResponseFilter = (response, grantType) => {
+    if (grantType === "refresh_token") looker.emulator.expireAccessTokens();
+    return response;
+  };
+  const api = await runCli(["api", "/user"], { home: t.home });
+  assert.equal(api.code, 1, api.stderr);
+  assert.match(api.stderr, /401 Requires authentication\./);
+  assert.match(api.stderr, /sign in again/);
+  assert.equal(looker.emulator.stats.refreshes, 1, "one refresh, no loop");
+  assert.ok(await exists(t.tokenFile()), "the refreshed tokens are kept");
+});
+
+Deno.test("an API 401 and a refused refresh (the session ended elsewhere): exit 3, the token file removed", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  const { file } = await signIn(t, looker);
+  const out = await fetch(`${looker.emulator.apiUrl}/api/4.0/logout`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${file.tokens.accessToken}` },
+  });
+  assert.equal(out.status, 204);
+  const api = await runCli(["api", "/user"], { home: t.home });
+  assert.equal(api.code, 3, api.stderr);
+  assert.equal(api.stdout, "");
+  assert.match(api.stderr, /sign in again/);
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  assert.equal(await exists(t.tokenFile()), false);
+});
+
+Deno.test("api keeps the query string: /user?fields=email,id", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  const api = await runCli(["api", "/user?fields=email,id"], { home: t.home });
+  assert.equal(api.code, 0, api.stderr);
+  assert.deepEqual(JSON.parse(api.stdout), {
+    email: "ada@example.com",
+    id: "1",
+  });
+});
+
+Deno.test("api without a sign-in: exit 3", async () => {
+  await using t = await tempHome();
+  const api = await runCli(["api", "/user"], { home: t.home });
+  assert.equal(api.code, 3, api.stderr);
+  assert.equal(api.stdout, "");
+  assert.match(api.stderr, /looker-oauth login/);
+});

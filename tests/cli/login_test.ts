@@ -1,0 +1,543 @@
+// `looker-oauth login`, end to end: the CLI as a subprocess, the scripted
+// browser as $BROWSER, the Looker emulator and oidc-provider on loopback.
+import assert from "node:assert/strict";
+import { browse } from "../../src/emulator/user_agent.ts";
+import { startOidcProvider } from "../_oidc_provider.ts";
+import {
+  assertPortFree,
+  browserEnv,
+  exists,
+  expireTokenFile,
+  freePort,
+  HAS_IPV6,
+  hasStackTrace,
+  lines,
+  modeOf,
+  poll,
+  readIfExists,
+  readTokenFile,
+  runCli,
+  signIn,
+  spawnCli,
+  startLooker,
+  tempHome,
+  urlIn,
+} from "../_cli.ts";
+
+Deno.test("login → token → api /user → status → logout, then token and api need a sign-in (exit 3)", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  const { emulator } = looker;
+  const home = t.home;
+
+  const login = await runCli(["login", ...looker.loginArgs], {
+    home,
+    env: browserEnv(),
+  });
+  assert.equal(login.code, 0, login.stderr);
+  assert.equal(login.stdout, "", "login prints nothing on stdout");
+  assert.match(
+    login.stderr,
+    /^✓ Signed in to \S+ as Ada Lovelace <ada@example\.com>\.$/m,
+  );
+  assert.equal(emulator.stats.codeExchanges, 1);
+  const { tokens } = await readTokenFile(t.tokenFile());
+
+  const token = await runCli(["token"], { home });
+  assert.equal(token.code, 0, token.stderr);
+  assert.equal(token.stdout, `${tokens.accessToken}\n`, "the token, alone");
+  assert.equal(token.stderr, "");
+
+  const api = await runCli(["api", "/user"], { home });
+  assert.equal(api.code, 0, api.stderr);
+  const user = JSON.parse(api.stdout);
+  assert.equal(user.email, "ada@example.com");
+  assert.equal(user.display_name, "Ada Lovelace");
+
+  const status = await runCli(["status"], { home });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /Ada Lovelace <ada@example\.com>/);
+  assert.ok(status.stdout.includes(emulator.lookerUrl));
+  const json = await runCli(["status", "--json"], { home });
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal(JSON.parse(json.stdout).signedIn, true);
+
+  const logout = await runCli(["logout"], { home });
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.equal(emulator.stats.logouts, 1);
+  assert.equal(await exists(t.tokenFile()), false);
+
+  for (const args of [["token"], ["api", "/user"], ["status"]]) {
+    const after = await runCli(args, { home });
+    assert.equal(after.code, 3, `${args.join(" ")}: ${after.stderr}`);
+    assert.doesNotMatch(after.stdout, new RegExp(tokens.accessToken));
+    assert.match(after.stderr, /looker-oauth login/, "says how to sign in");
+  }
+  // Nothing reached the server after the logout.
+  assert.equal(emulator.stats.refreshes, 0);
+});
+
+Deno.test("login keeps the tokens in a 0600 file in a 0700 folder, and the settings in config.json", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  assert.equal(await modeOf(t.tokenFile()), 0o600);
+  assert.equal(await modeOf(`${t.home}/tokens`), 0o700);
+  assert.equal(await modeOf(t.home), 0o700);
+  const config = JSON.parse(await Deno.readTextFile(`${t.home}/config.json`));
+  const profile = config.profiles.default;
+  assert.equal(profile.clientId, looker.clientId);
+  assert.equal(profile.redirectUri, looker.redirectUri);
+  assert.equal(profile.apiUrl, looker.emulator.apiUrl);
+  const { tokens } = await readTokenFile(t.tokenFile());
+  const text = await Deno.readTextFile(`${t.home}/config.json`);
+  assert.ok(!text.includes(tokens.accessToken), "config.json holds no token");
+  assert.ok(!text.includes(tokens.refreshToken!), "nor a refresh token");
+});
+
+Deno.test("login --issuer against oidc-provider: discovery, any-port 127.0.0.1 redirect, iss; then token, refresh, status, logout revokes", async () => {
+  await using t = await tempHome();
+  await using op = await startOidcProvider();
+  const home = t.home;
+  const log = `${t.dir}/browser.log`;
+  const login = await runCli(
+    ["login", "--issuer", op.issuer, "--client-id", op.clientId],
+    { home, env: browserEnv({ log }) },
+  );
+  assert.equal(login.code, 0, login.stderr);
+  assert.equal(login.stdout, "");
+  assert.match(login.stderr, new RegExp(`Signed in to ${op.issuer}`));
+  // The redirect went to 127.0.0.1 on a port the receiver chose.
+  const url = urlIn(login.stderr);
+  const redirect = new URL(url.searchParams.get("redirect_uri")!);
+  assert.equal(redirect.hostname, "127.0.0.1");
+  assert.notEqual(redirect.port, "");
+  assert.equal(url.searchParams.get("code_challenge_method"), "S256");
+  const visit = JSON.parse(
+    await poll(() => readIfExists(log), "the browser's log"),
+  );
+  assert.equal(visit.callback.status, 200, "the receiver accepted the iss");
+  assert.equal(op.stats.serverErrors.length, 0);
+
+  const { tokens } = await readTokenFile(t.tokenFile());
+  assert.ok(tokens.refreshToken, "offline_access gave a refresh token");
+  const token = await runCli(["token"], { home });
+  assert.equal(token.code, 0, token.stderr);
+  assert.equal(token.stdout, `${tokens.accessToken}\n`);
+
+  await expireTokenFile(t.tokenFile());
+  const refreshed = await runCli(["token"], { home });
+  assert.equal(refreshed.code, 0, refreshed.stderr);
+  assert.equal(op.stats.refreshes, 1);
+  const after = await readTokenFile(t.tokenFile());
+  assert.equal(refreshed.stdout, `${after.tokens.accessToken}\n`);
+  assert.notEqual(after.tokens.accessToken, tokens.accessToken);
+
+  const status = await runCli(["status", "--json"], { home });
+  assert.equal(status.code, 0, status.stderr);
+  const shown = JSON.parse(status.stdout);
+  assert.deepEqual(shown.server, { kind: "oauth", issuer: op.issuer });
+  assert.equal(shown.clientId, op.clientId);
+
+  const logout = await runCli(["logout"], { home });
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.ok(op.stats.revocations >= 1, "the tokens were revoked");
+  assert.equal(await exists(t.tokenFile()), false);
+  assert.equal((await runCli(["token"], { home })).code, 3);
+});
+
+Deno.test("login --no-browser: prints the URL, asks again after a wrong paste, then takes the redirected URL from stdin", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await using cli = spawnCli(["login", ...looker.loginArgs, "--no-browser"], {
+    home: t.home,
+    // A $BROWSER that would fail the test if it were started.
+    env: browserEnv({ log: `${t.dir}/browser.log` }),
+    stdin: true,
+  });
+  await cli.stderr.waitFor(/Then paste here/);
+  const url = urlIn(cli.stderr.text);
+  // The person's browser, on another machine: it never reaches the
+  // receiver; the address it lands on is what the person copies.
+  let landed: URL | undefined;
+  const page = await browse(url, {
+    fetch: (input, init) => {
+      const target = new URL(input instanceof Request ? input.url : input);
+      if (target.origin === new URL(looker.redirectUri).origin) {
+        landed = target;
+        return Promise.resolve(new Response("unreachable", { status: 502 }));
+      }
+      return fetch(input, init);
+    },
+  });
+  assert.equal(page.status, 502);
+  assert.ok(landed, "the browser was sent to the redirect URI");
+
+  await cli.write("this is not a URL\n");
+  await cli.stderr.waitFor(/Paste the full address/);
+  const forged = new URL(landed);
+  forged.searchParams.set("state", "not-this-sign-in");
+  await cli.write(`${forged.href}\n`);
+  await cli.stderr.waitFor(/(Paste the full address[\s\S]*){2}/);
+  assert.equal(looker.emulator.stats.codeExchanges, 0, "nothing exchanged");
+  await cli.write(`${landed.href}\n`);
+  const result = await cli.result();
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, "");
+  assert.match(result.stderr, /Signed in to .* as Ada Lovelace/);
+  assert.equal(looker.emulator.stats.codeExchanges, 1);
+  assert.ok(await exists(t.tokenFile()));
+  assert.equal(await exists(`${t.dir}/browser.log`), false, "no browser run");
+});
+
+Deno.test("login --no-browser with nothing pasted: the browser on this machine may still finish the sign-in", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await using cli = spawnCli(["login", ...looker.loginArgs, "--no-browser"], {
+    home: t.home,
+    stdin: true,
+  });
+  await cli.stderr.waitFor(/Then paste here/);
+  await cli.closeStdin(); // stdin ends: the receiver keeps waiting
+  const page = await browse(urlIn(cli.stderr.text));
+  assert.equal(page.status, 200);
+  assert.equal(page.url.pathname, "/callback");
+  assert.match(page.body, /Signed in/);
+  const result = await cli.result();
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(looker.emulator.stats.codeExchanges, 1);
+  assert.ok(await exists(t.tokenFile()));
+});
+
+for (const address of ["127.0.0.1", "::1"] as const) {
+  Deno.test({
+    name: `a localhost redirect URI reached over ${address} signs in`,
+    ignore: address === "::1" && !HAS_IPV6,
+    fn: async () => {
+      await using t = await tempHome();
+      await using looker = await startLooker();
+      const log = `${t.dir}/browser.log`;
+      const login = await runCli(["login", ...looker.loginArgs], {
+        home: t.home,
+        env: browserEnv({ loopback: address, log }),
+      });
+      assert.equal(login.code, 0, login.stderr);
+      const visit = JSON.parse(
+        await poll(() => readIfExists(log), "the browser's log"),
+      );
+      assert.deepEqual(visit.callback, {
+        status: 200,
+        path: "/callback",
+        via: address,
+      });
+      assert.ok(await exists(t.tokenFile()));
+    },
+  });
+}
+
+Deno.test("login with the redirect port in use: exit 1, and the message names the port", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: looker.port });
+  try {
+    const login = await runCli(["login", ...looker.loginArgs], {
+      home: t.home,
+      env: browserEnv(),
+    });
+    assert.equal(login.code, 1, login.stderr);
+    assert.match(login.stderr, new RegExp(`port ${looker.port}\\b`));
+    assert.match(login.stderr, /--redirect-uri/, "says how to fix it");
+    assert.ok(!hasStackTrace(login.stderr), login.stderr);
+    assert.equal(looker.emulator.stats.authorizations, 0);
+    assert.equal(await exists(t.tokenFile()), false);
+  } finally {
+    busy.close();
+  }
+});
+
+Deno.test("login --timeout 1 with a browser that never comes back: exit 1, port freed, no token file", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  const login = await runCli(["login", ...looker.loginArgs, "--timeout", "1"], {
+    home: t.home,
+    env: browserEnv({ mode: "noop" }),
+  });
+  assert.equal(login.code, 1, login.stderr);
+  assert.match(login.stderr, /no answer from the browser within 1 s/);
+  assert.ok(!hasStackTrace(login.stderr), login.stderr);
+  assertPortFree(looker.port);
+  assert.equal(await exists(t.tokenFile()), false);
+  assert.equal(looker.emulator.stats.codeExchanges, 0);
+});
+
+Deno.test("Ctrl-C (SIGINT) during login: exit 130, port freed, no token file", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await using cli = spawnCli(["login", ...looker.loginArgs], {
+    home: t.home,
+    env: browserEnv({ mode: "noop" }),
+  });
+  await cli.stderr.waitFor(/Ctrl-C to cancel/);
+  cli.child.kill("SIGINT");
+  const result = await cli.result();
+  assert.equal(result.code, 130, result.stderr);
+  assert.equal(result.signal, null, "it exited by itself, not killed");
+  assert.match(result.stderr, /cancelled/);
+  assertPortFree(looker.port);
+  assert.equal(await exists(t.tokenFile()), false);
+  assert.equal(looker.emulator.stats.codeExchanges, 0);
+});
+
+Deno.test("a declined consent: exit 1, the message says so, no token file", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  const log = `${t.dir}/browser.log`;
+  const login = await runCli(["login", ...looker.loginArgs], {
+    home: t.home,
+    env: browserEnv({ decision: "deny", log }),
+  });
+  assert.equal(login.code, 1, login.stderr);
+  assert.match(login.stderr, /declined/);
+  assert.equal(login.stdout, "");
+  assert.ok(!hasStackTrace(login.stderr), login.stderr);
+  assert.equal(await exists(t.tokenFile()), false);
+  assert.equal(looker.emulator.stats.codeExchanges, 0);
+  const visit = JSON.parse(
+    await poll(() => readIfExists(log), "the browser's log"),
+  );
+  assert.equal(visit.callback.status, 403, "the page says declined too");
+});
+
+Deno.test("a 503 at the code exchange: exit 1, no token file, the exchange not retried", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  looker.emulator.tokenResponseFilter = async (response, grantType) => {
+    if (grantType !== "authorization_code") return response;
+    await response.body?.cancel();
+    return new Response("<html><body>Service Unavailable</body></html>", {
+      status: 503,
+      headers: { "content-type": "text/html" },
+    });
+  };
+  const login = await runCli(["login", ...looker.loginArgs], {
+    home: t.home,
+    env: browserEnv(),
+  });
+  assert.equal(login.code, 1, login.stderr);
+  assert.match(login.stderr, /503/);
+  assert.ok(!hasStackTrace(login.stderr), login.stderr);
+  assert.equal(looker.emulator.stats.codeExchanges, 1);
+  assert.equal(await exists(t.tokenFile()), false);
+});
+
+Deno.test("settings: flags > LOOKER_OAUTH_* > LOOKERSDK_BASE_URL > looker.ini > the saved profile", async () => {
+  await using t = await tempHome();
+  const home = t.home;
+  const p2 = freePort();
+  await using e1 = await startLooker(); // the first sign-in's, and the flags'
+  await using e2 = await startLooker({ port: e1.port }); // --api-url alone
+  await using e3 = await startLooker({ port: p2 }); // looker.ini's
+  await using e4 = await startLooker({ port: p2 }); // LOOKERSDK_BASE_URL's
+  await using e5 = await startLooker({ port: p2 }); // LOOKER_OAUTH_*'s
+  const exchanges = () =>
+    [e1, e2, e3, e4, e5].map((e) => e.emulator.stats.codeExchanges);
+  const login = async (args: string[], env: Record<string, string> = {}) => {
+    const result = await runCli(["login", ...args], {
+      home,
+      env: { ...browserEnv(), ...env },
+    });
+    assert.equal(result.code, 0, result.stderr);
+  };
+  const ini = (lines: string[]) =>
+    Deno.writeTextFile(
+      `${t.dir}/looker.ini`,
+      ["[Looker]", ...lines, "verify_ssl=True", ""].join("\n"),
+    );
+
+  // 1. Flags; the profile is saved.
+  await login([...e1.loginArgs]);
+  assert.deepEqual(exchanges(), [1, 0, 0, 0, 0]);
+  // 2. No flags: the saved profile.
+  await login([]);
+  assert.deepEqual(exchanges(), [2, 0, 0, 0, 0]);
+  // 3. Another server by its API URL alone: its UI host comes from its
+  // /api/versions, not from the profile (which names another Looker); the
+  // client id and redirect URI still come from the profile.
+  await login(["--api-url", e2.emulator.apiUrl]);
+  assert.deepEqual(exchanges(), [2, 1, 0, 0, 0]);
+  // 4. looker.ini in the working directory beats the profile, its
+  // redirect_uri too.
+  await ini([
+    `base_url=${e3.emulator.apiUrl}`,
+    `looker_url=${e3.emulator.lookerUrl}`,
+    `redirect_uri=${e3.redirectUri}`,
+  ]);
+  await login([]);
+  assert.deepEqual(exchanges(), [2, 1, 1, 0, 0]);
+  // 5. LOOKERSDK_BASE_URL beats looker.ini's base_url.
+  await ini([
+    `base_url=${e3.emulator.apiUrl}`,
+    `redirect_uri=${e3.redirectUri}`,
+  ]);
+  const sdk = { LOOKERSDK_BASE_URL: e4.emulator.apiUrl };
+  await login([], sdk);
+  assert.deepEqual(exchanges(), [2, 1, 1, 1, 0]);
+  // 6. LOOKER_OAUTH_* beats LOOKERSDK_BASE_URL.
+  const own = {
+    ...sdk,
+    LOOKER_OAUTH_LOOKER_URL: e5.emulator.lookerUrl,
+    LOOKER_OAUTH_API_URL: e5.emulator.apiUrl,
+  };
+  await login([], own);
+  assert.deepEqual(exchanges(), [2, 1, 1, 1, 1]);
+  // 7. Flags beat everything, the redirect URI included.
+  await login([...e1.loginArgs], own);
+  assert.deepEqual(exchanges(), [3, 1, 1, 1, 1]);
+
+  const status = await runCli(["status", "--json"], { home });
+  assert.equal(status.code, 0, status.stderr);
+  const shown = JSON.parse(status.stdout);
+  assert.deepEqual(shown.server, {
+    kind: "looker",
+    lookerUrl: e1.emulator.lookerUrl,
+    apiUrl: e1.emulator.apiUrl,
+  });
+  assert.equal(shown.redirectUri, e1.redirectUri);
+  // Every sign-in was a clean one: no code or refresh token refused.
+  for (const e of [e1, e2, e3, e4, e5]) {
+    assert.equal(e.emulator.stats.refreshReuses, 0);
+  }
+});
+
+Deno.test("login's usage errors exit 2 before any network or browser", async () => {
+  await using t = await tempHome();
+  const log = `${t.dir}/browser.log`;
+  const env = browserEnv({ log });
+  const cases: [string[], RegExp][] = [
+    [["login", "--client-id", "x"], /no server to sign in to/],
+    [["login", "--looker-url", "http://127.0.0.1:9"], /no client id/],
+    [["login", "--issuer", "http://127.0.0.1:9"], /no client id/],
+    [
+      [
+        "login",
+        "--looker-url",
+        "http://127.0.0.1:9",
+        "--client-id",
+        "x",
+        "--timeout",
+        "soon",
+      ],
+      /--timeout/,
+    ],
+  ];
+  const results = await Promise.all(
+    cases.map(([args]) => runCli(args, { home: t.home, env })),
+  );
+  results.forEach((result, i) => {
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, cases[i]![1]);
+    assert.equal(lines(result.stderr).length, 2, result.stderr);
+    assert.match(result.stderr, /looker-oauth login --help/);
+  });
+  assert.equal(await exists(log), false);
+  assert.equal(await exists(t.home), false, "nothing written");
+});
+
+for (
+  const [name, tamper] of [
+    ["a forged iss", { iss: "http://127.0.0.1:1" }],
+    ["no iss (the server promises one, RFC 9207)", { iss: null }],
+  ] as const
+) {
+  Deno.test(`login --issuer with ${name} in the callback: exit 1, the code is never exchanged`, async () => {
+    await using t = await tempHome();
+    await using op = await startOidcProvider();
+    const log = `${t.dir}/browser.log`;
+    const login = await runCli(
+      ["login", "--issuer", op.issuer, "--client-id", op.clientId],
+      { home: t.home, env: browserEnv({ log, tamper: { ...tamper } }) },
+    );
+    assert.equal(login.code, 1, login.stderr);
+    assert.match(login.stderr, /\biss\b/);
+    assert.ok(!hasStackTrace(login.stderr), login.stderr);
+    assert.equal(op.stats.tokenRequests, 0, "no code exchange");
+    assert.equal(await exists(t.tokenFile()), false);
+    const visit = JSON.parse(
+      await poll(() => readIfExists(log), "the browser's log"),
+    );
+    assert.equal(visit.callback.status, 400);
+  });
+}
+
+Deno.test("unsafe endpoints are refused before any browser starts (issue 4 #15)", async (t) => {
+  await using home = await tempHome();
+  let metadata: Record<string, string> = {};
+  await using issuer = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => Response.json(metadata),
+  );
+  const origin = `http://127.0.0.1:${issuer.addr.port}`;
+  const cases: Record<string, [Record<string, string>, RegExp]> = {
+    "an http: authorization endpoint off this machine": [
+      { authorization_endpoint: "http://login.example.com/authorize" },
+      /authorization_endpoint uses http:\/\/ on login\.example\.com/,
+    ],
+    "an http: token endpoint off this machine": [
+      { token_endpoint: "http://login.example.com/token" },
+      /token_endpoint uses http:\/\/ on login\.example\.com/,
+    ],
+    "a javascript: authorization endpoint": [
+      { authorization_endpoint: "javascript:alert(document.cookie)//" },
+      /authorization_endpoint must be an https: URL, not javascript:/,
+    ],
+    "a file: authorization endpoint": [
+      { authorization_endpoint: "file:///etc/passwd" },
+      /authorization_endpoint must be an https: URL, not file:/,
+    ],
+    "an authorization endpoint with shell metacharacters": [
+      { authorization_endpoint: `${origin}/auth$(touch\${IFS}PWNED)` },
+      /refusing to open a URL containing .*shell metacharacters/,
+    ],
+  };
+  for (const [name, [endpoints, says]] of Object.entries(cases)) {
+    await t.step(name, async () => {
+      metadata = {
+        issuer: origin,
+        authorization_endpoint: `${origin}/auth`,
+        token_endpoint: `${origin}/token`,
+        response_types_supported: "code",
+        ...endpoints,
+      };
+      const log = `${home.dir}/browser.log`;
+      const login = await runCli(
+        ["login", "--issuer", origin, "--client-id", "cli"],
+        { home: home.home, env: browserEnv({ log }) },
+      );
+      assert.equal(login.code, 1, login.stderr);
+      assert.match(login.stderr, says);
+      assert.doesNotMatch(login.stderr, /Opening the browser/);
+      assert.ok(!hasStackTrace(login.stderr), login.stderr);
+      assert.equal(await exists(log), false, "no browser was started");
+      assert.equal(await exists(`${home.dir}/PWNED`), false);
+      assert.equal(await exists(home.tokenFile()), false);
+    });
+  }
+  await t.step(
+    "Looker on http: off this machine, without --insecure-http",
+    async () => {
+      const login = await runCli([
+        "login",
+        "--looker-url",
+        "http://looker.example.com",
+        "--api-url",
+        "http://looker.example.com:19999",
+        "--client-id",
+        "cli",
+      ], { home: home.home, env: browserEnv() });
+      assert.equal(login.code, 1, login.stderr);
+      assert.match(login.stderr, /http:\/\/ on looker\.example\.com/);
+      assert.match(login.stderr, /not a loopback host/);
+      assert.doesNotMatch(login.stderr, /Opening the browser/);
+    },
+  );
+});

@@ -1,0 +1,92 @@
+// `looker-oauth logout`, end to end: the server ends the session, the local
+// tokens go, the profile's settings stay.
+import assert from "node:assert/strict";
+import {
+  browserEnv,
+  exists,
+  expireTokenFile,
+  readTokenFile,
+  runCli,
+  signIn,
+  startLooker,
+  tempHome,
+} from "../_cli.ts";
+
+Deno.test("logout ends the session on Looker, deletes the tokens, keeps the settings; login needs no flags afterwards", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  const { emulator } = looker;
+  const { file } = await signIn(t, looker);
+
+  const logout = await runCli(["logout"], { home: t.home });
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.equal(logout.stdout, "");
+  assert.match(logout.stderr, /Signed out of/);
+  assert.equal(emulator.stats.logouts, 1);
+  assert.equal(await exists(t.tokenFile()), false);
+
+  // The server no longer honours the old tokens.
+  const me = await fetch(`${emulator.apiUrl}/api/4.0/user`, {
+    headers: { authorization: `Bearer ${file.tokens.accessToken}` },
+  });
+  await me.body?.cancel();
+  assert.equal(me.status, 401);
+  const refresh = await fetch(`${emulator.apiUrl}/api/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "refresh_token",
+      refresh_token: file.tokens.refreshToken!,
+      client_id: looker.clientId,
+      redirect_uri: looker.redirectUri,
+    }),
+  });
+  assert.equal((await refresh.json()).error, "invalid_grant");
+
+  for (const args of [["token"], ["api", "/user"]]) {
+    const after = await runCli(args, { home: t.home });
+    assert.equal(after.code, 3, after.stderr);
+  }
+  const config = JSON.parse(await Deno.readTextFile(`${t.home}/config.json`));
+  assert.equal(config.profiles.default.clientId, looker.clientId);
+
+  const again = await runCli(["login"], { home: t.home, env: browserEnv() });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(emulator.stats.codeExchanges, 2);
+  assert.equal((await runCli(["token"], { home: t.home })).code, 0);
+});
+
+Deno.test("logout with an expired access token refreshes it first, so Looker can end the session", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  await expireTokenFile(t.tokenFile());
+  const logout = await runCli(["logout"], { home: t.home });
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  assert.equal(looker.emulator.stats.logouts, 1);
+  assert.equal(await exists(t.tokenFile()), false);
+});
+
+Deno.test("logout when Looker cannot be reached: exit 1, the tokens are kept, and --local is suggested", async () => {
+  await using t = await tempHome();
+  const looker = await startLooker();
+  const { file } = await signIn(t, looker);
+  await looker.emulator.close();
+  const logout = await runCli(["logout"], { home: t.home });
+  assert.equal(logout.code, 1, logout.stderr);
+  assert.match(logout.stderr, /logout --local/);
+  assert.deepEqual(await readTokenFile(t.tokenFile()), file);
+
+  const local = await runCli(["logout", "--local"], { home: t.home });
+  assert.equal(local.code, 0, local.stderr);
+  assert.match(local.stderr, /not contacted/);
+  assert.equal(await exists(t.tokenFile()), false);
+});
+
+Deno.test("logout when not signed in: exit 0, nothing to do", async () => {
+  await using t = await tempHome();
+  const logout = await runCli(["logout"], { home: t.home });
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.match(logout.stderr, /nothing to do/);
+  assert.equal(logout.stdout, "");
+});

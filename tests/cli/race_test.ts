@@ -1,0 +1,118 @@
+// The refresh race (issue 4 #22): ten `looker-oauth token` processes start at
+// once on an expired token, against a Looker that rotates refresh tokens and
+// revokes the whole grant when a retired one is used again. Exactly one
+// refresh may reach the server, everyone must print the same new token, and
+// nobody may be logged out.
+import assert from "node:assert/strict";
+import {
+  expireTokenFile,
+  readTokenFile,
+  runCli,
+  signIn,
+  spawnCli,
+  startLooker,
+  tempHome,
+} from "../_cli.ts";
+
+const PROCESSES = 10;
+const ROUNDS = 3;
+
+/**
+ * How many of `pids` wait for an flock on the file with inode `ino` (Linux's
+ * /proc/locks lists waiters as `N: -> FLOCK ADVISORY WRITE <pid> <dev>:<ino>
+ * ...`); `undefined` where that file does not exist.
+ */
+async function lockWaiters(
+  ino: number,
+  pids: ReadonlySet<number>,
+): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile("/proc/locks");
+  } catch {
+    return undefined;
+  }
+  const waiting = new Set<number>();
+  for (const line of text.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1] !== "->") continue;
+    const pid = Number(fields[5]);
+    if (pids.has(pid) && fields[6]?.endsWith(`:${ino}`)) waiting.add(pid);
+  }
+  return waiting.size;
+}
+
+Deno.test(`${PROCESSES} concurrent 'token' processes on an expired token: one refresh, one new token for all, nobody logged out (${ROUNDS} rounds)`, async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker({
+    rotateRefreshTokens: true,
+    revokeGrantOnRefreshReuse: true,
+  });
+  const { emulator } = looker;
+  await signIn(t, looker);
+  const lockFile = t.tokenFile().replace(/\.json$/, ".lock");
+  const ino = (await Deno.stat(lockFile)).ino!;
+  const canWatchLocks = (await lockWaiters(ino, new Set())) !== undefined;
+
+  // Where Linux shows lock waiters, the one refresh that reaches the server
+  // is held until the nine other processes are all queued on the profile's
+  // lock: the overlap is proven, not hoped for.
+  let barrier: Promise<void> | undefined;
+  emulator.tokenResponseFilter = async (response, grantType) => {
+    if (grantType === "refresh_token" && barrier) await barrier;
+    return response;
+  };
+
+  for (let round = 1; round <= ROUNDS; round++) {
+    const before = await expireTokenFile(t.tokenFile());
+    const children = Array.from(
+      { length: PROCESSES },
+      () => spawnCli(["token"], { home: t.home }),
+    );
+    try {
+      const pids = new Set(children.map((c) => c.child.pid));
+      let waiters = 0;
+      if (canWatchLocks) {
+        const deadline = Date.now() + 30_000;
+        barrier = (async () => {
+          while (Date.now() < deadline) {
+            waiters = (await lockWaiters(ino, pids)) ?? 0;
+            if (waiters >= PROCESSES - 1) return;
+            // A second refresh reached the server: the race is lost already.
+            if (emulator.stats.refreshes > round) return;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        })();
+      }
+      const results = await Promise.all(children.map((c) => c.result()));
+      await barrier;
+      barrier = undefined;
+      if (canWatchLocks) {
+        assert.equal(
+          waiters,
+          PROCESSES - 1,
+          "the other processes were all waiting on the lock during the refresh",
+        );
+      }
+
+      const after = await readTokenFile(t.tokenFile());
+      assert.notEqual(after.tokens.accessToken, before.tokens.accessToken);
+      assert.notEqual(after.tokens.refreshToken, before.tokens.refreshToken);
+      for (const [i, result] of results.entries()) {
+        assert.equal(result.code, 0, `process ${i}: ${result.stderr}`);
+        assert.equal(result.stdout, `${after.tokens.accessToken}\n`);
+        assert.equal(result.stderr, "", `process ${i}`);
+      }
+      assert.equal(emulator.stats.refreshes, round, "exactly one refresh");
+      assert.equal(emulator.stats.refreshReuses, 0, "no retired token reused");
+
+      // Nobody was logged out: the new token works.
+      const api = await runCli(["api", "/user"], { home: t.home });
+      assert.equal(api.code, 0, api.stderr);
+      assert.equal(JSON.parse(api.stdout).email, "ada@example.com");
+      assert.equal(emulator.stats.refreshes, round);
+    } finally {
+      await Promise.all(children.map((c) => c[Symbol.asyncDispose]()));
+    }
+  }
+});

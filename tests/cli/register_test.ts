@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { startLookerEmulator } from "../../src/emulator/looker_emulator.ts";
+import { runCli, tempHome } from "../_cli.ts";
+
+Deno.test("register creates the app with an API3 key from LOOKERSDK_* and login then works with it", async () => {
+  await using t = await tempHome();
+  await using emulator = await startLookerEmulator();
+  const env = {
+    LOOKERSDK_CLIENT_ID: emulator.apiCredentials.clientId,
+    LOOKERSDK_CLIENT_SECRET: emulator.apiCredentials.clientSecret,
+  };
+  const args = [
+    "register",
+    "--api-url",
+    emulator.apiUrl,
+    "--client-id",
+    "my-cli",
+    "--redirect-uri",
+    "http://localhost:8123/callback",
+    "--display-name",
+    "My CLI",
+    "--json",
+  ];
+  const created = await runCli(args, { home: t.home, env });
+  assert.equal(created.code, 0, created.stderr);
+  const app = JSON.parse(created.stdout);
+  assert.equal(app.client_guid, "my-cli");
+  assert.equal(app.redirect_uri, "http://localhost:8123/callback");
+  assert.equal(app.display_name, "My CLI");
+  assert.match(created.stderr, /Registered my-cli/);
+  // The secret is never echoed.
+  assert.ok(!created.stderr.includes(emulator.apiCredentials.clientSecret));
+  assert.ok(!created.stdout.includes(emulator.apiCredentials.clientSecret));
+
+  const again = await runCli(args, { home: t.home, env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /unchanged/);
+
+  const moved = await runCli(
+    args.map((a) =>
+      a === "http://localhost:8123/callback"
+        ? "http://localhost:8124/callback"
+        : a
+    ),
+    { home: t.home, env },
+  );
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.equal(
+    JSON.parse(moved.stdout).redirect_uri,
+    "http://localhost:8124/callback",
+  );
+  assert.match(moved.stderr, /Updated/);
+});
+
+Deno.test("register with a wrong API3 key exits 1 with a hint, and without one exits 2", async () => {
+  await using t = await tempHome();
+  await using emulator = await startLookerEmulator();
+  const base = [
+    "register",
+    "--api-url",
+    emulator.apiUrl,
+    "--client-id",
+    "x",
+    "--redirect-uri",
+    "http://localhost:8123/callback",
+  ];
+  const wrong = await runCli(base, {
+    home: t.home,
+    env: { LOOKERSDK_CLIENT_ID: "nope", LOOKERSDK_CLIENT_SECRET: "nope" },
+  });
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /hint: check the API3 client id and secret/);
+
+  const missing = await runCli(base, { home: t.home });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /LOOKERSDK_CLIENT_ID/);
+});

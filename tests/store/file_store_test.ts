@@ -1,0 +1,490 @@
+// FileTokenStore on a real file system: modes, symlinks, corrupt files,
+// failed writes, atomic replacement, and the lock shared across processes.
+import assert from "node:assert/strict";
+import type { TokenSet } from "../../src/core/mod.ts";
+import { TokenStoreError } from "../../src/store/errors.ts";
+import { FileTokenStore } from "../../src/store/file_store.ts";
+
+const IS_WINDOWS = Deno.build.os === "windows";
+const ROOT = new URL("../../", import.meta.url);
+const STORE_MODULE = new URL("src/store/file_store.ts", ROOT).href;
+
+const TOKENS: TokenSet = {
+  accessToken: "access-token-one",
+  tokenType: "Bearer",
+  expiresAt: 1_900_000_000_000,
+  refreshToken: "refresh-token-one",
+  scope: "cors_api",
+};
+
+async function tempHome(): Promise<
+  { home: string } & AsyncDisposable
+> {
+  const home = await Deno.makeTempDir({ prefix: "looker-oauth-store-" });
+  return {
+    home,
+    [Symbol.asyncDispose]: async () => {
+      await Deno.chmod(`${home}/tokens`, 0o700).catch(() => {});
+      await Deno.remove(home, { recursive: true });
+    },
+  };
+}
+
+async function mode(path: string): Promise<number> {
+  return (await Deno.stat(path)).mode! & 0o777;
+}
+
+function isStoreError(code: TokenStoreError["code"]) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof TokenStoreError, `not a TokenStoreError: ${err}`);
+    assert.equal(err.code, code);
+    return true;
+  };
+}
+
+/** Names in `dir` other than the expected ones (temp files left behind). */
+async function strays(dir: string, expected: string[]): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!expected.includes(entry.name)) names.push(entry.name);
+  }
+  return names;
+}
+
+Deno.test("FileTokenStore saves and loads the tokens", async () => {
+  await using t = await tempHome();
+  const store = new FileTokenStore({ home: t.home });
+  assert.equal(await store.load(), undefined);
+  assert.equal(store.loadSync(), undefined);
+  await store.save(TOKENS);
+  assert.deepEqual(await store.load(), TOKENS);
+  assert.deepEqual(store.loadSync(), TOKENS);
+  assert.equal(store.path, `${t.home}/tokens/default.json`);
+  await store.clear();
+  assert.equal(await store.load(), undefined);
+  await store.clear(); // idempotent
+});
+
+Deno.test("FileTokenStore keeps profiles apart", async () => {
+  await using t = await tempHome();
+  const a = new FileTokenStore({ home: t.home, profile: "prod-eu.1" });
+  const b = new FileTokenStore({ home: t.home, profile: "staging_2" });
+  await a.save(TOKENS);
+  assert.equal(await b.load(), undefined);
+  assert.deepEqual(await a.load(), TOKENS);
+});
+
+Deno.test({
+  name: "FileTokenStore creates the file 0600 in a 0700 folder",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const store = new FileTokenStore({ home: t.home });
+    await store.save(TOKENS);
+    assert.equal(await mode(store.dir), 0o700);
+    assert.equal(await mode(store.path), 0o600);
+    await store.withLock(() => Promise.resolve());
+    assert.equal(await mode(`${store.dir}/default.lock`), 0o600);
+  },
+});
+
+Deno.test({
+  name: "FileTokenStore tightens a 0644 token file on load, with one warning",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const warnings: string[] = [];
+    const store = new FileTokenStore({
+      home: t.home,
+      onWarning: (m) => warnings.push(m),
+    });
+    await store.save(TOKENS);
+    await Deno.chmod(store.path, 0o644);
+    assert.deepEqual(await store.load(), TOKENS);
+    assert.equal(await mode(store.path), 0o600);
+    assert.equal(warnings.length, 1);
+    assert.doesNotMatch(warnings[0]!, /\n/);
+    // Once tight, no more warnings.
+    await store.load();
+    assert.equal(warnings.length, 1);
+    // The blocking variant (the CLI's `token`) does the same.
+    await Deno.chmod(store.path, 0o604);
+    assert.deepEqual(store.loadSync(), TOKENS);
+    assert.equal(await mode(store.path), 0o600);
+    assert.equal(warnings.length, 2);
+  },
+});
+
+Deno.test({
+  name: "FileTokenStore replaces a 0644 token file with a 0600 one on save",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const store = new FileTokenStore({ home: t.home });
+    await Deno.mkdir(store.dir, { mode: 0o700 });
+    await Deno.writeTextFile(store.path, "{}", { mode: 0o644 });
+    await Deno.chmod(store.path, 0o644);
+    await store.save(TOKENS);
+    assert.equal(await mode(store.path), 0o600);
+  },
+});
+
+Deno.test({
+  name: "FileTokenStore tightens a looser existing folder on save",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const store = new FileTokenStore({ home: t.home });
+    await Deno.mkdir(store.dir);
+    await Deno.chmod(store.dir, 0o755);
+    await store.save(TOKENS);
+    assert.equal(await mode(store.dir), 0o700);
+    assert.equal(await mode(store.path), 0o600);
+  },
+});
+
+Deno.test({
+  name: "FileTokenStore refuses a symlinked token file on load and save",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const store = new FileTokenStore({ home: t.home });
+    const target = `${t.home}/elsewhere.json`;
+    const original = JSON.stringify({
+      version: 1,
+      tokens: { ...TOKENS, accessToken: "target-token" },
+    });
+    await Deno.writeTextFile(target, original);
+    await Deno.chmod(target, 0o644);
+    await Deno.mkdir(store.dir, { mode: 0o700 });
+    await Deno.symlink(target, store.path);
+
+    await assert.rejects(store.load(), isStoreError("symlink_refused"));
+    assert.throws(() => store.loadSync(), isStoreError("symlink_refused"));
+    await assert.rejects(store.save(TOKENS), isStoreError("symlink_refused"));
+
+    assert.equal(await Deno.readTextFile(target), original);
+    assert.equal(await mode(target), 0o644, "the target's mode was changed");
+    assert.ok(
+      (await Deno.lstat(store.path)).isSymlink,
+      "the link was replaced",
+    );
+    assert.deepEqual(await strays(store.dir, ["default.json"]), []);
+  },
+});
+
+Deno.test({
+  name: "FileTokenStore refuses a dangling symlink on save",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const store = new FileTokenStore({ home: t.home });
+    const target = `${t.home}/not-yet.json`;
+    await Deno.mkdir(store.dir, { mode: 0o700 });
+    await Deno.symlink(target, store.path);
+    await assert.rejects(store.save(TOKENS), isStoreError("symlink_refused"));
+    await assert.rejects(Deno.lstat(target), Deno.errors.NotFound);
+  },
+});
+
+const BROKEN: Record<string, string> = {
+  "corrupt": "{ this is not json",
+  "truncated": JSON.stringify({ version: 1, tokens: TOKENS }, null, 2)
+    .slice(0, 40),
+  "empty": "",
+  "blank": "  \n\t\n",
+  "null": "null",
+  "an array": "[]",
+  "a string": '"access-token"',
+  "no tokens": '{"version":1}',
+  "a numeric access token":
+    '{"version":1,"tokens":{"accessToken":5,"tokenType":"Bearer","expiresAt":1}}',
+  "an empty access token":
+    '{"version":1,"tokens":{"accessToken":"","tokenType":"Bearer","expiresAt":1}}',
+  "no expiry":
+    '{"version":1,"tokens":{"accessToken":"a","tokenType":"Bearer"}}',
+  "a string expiry":
+    '{"version":1,"tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":"soon"}}',
+  "an object refresh token":
+    '{"version":1,"tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":1,"refreshToken":{}}}',
+  "binary": "\u0000\u0001\u00ff\ufffd",
+};
+
+for (const [what, text] of Object.entries(BROKEN)) {
+  Deno.test(`FileTokenStore reads a broken token file (${what}) as signed out, with one warning line`, async () => {
+    await using t = await tempHome();
+    const warnings: string[] = [];
+    const store = new FileTokenStore({
+      home: t.home,
+      onWarning: (m) => warnings.push(m),
+    });
+    await Deno.mkdir(store.dir, { mode: 0o700 });
+    await Deno.writeTextFile(store.path, text, { mode: 0o600 });
+    assert.equal(await store.load(), undefined);
+    assert.equal(warnings.length, 1, `warnings: ${JSON.stringify(warnings)}`);
+    assert.doesNotMatch(warnings[0]!, /[\r\n]/);
+    assert.doesNotMatch(warnings[0]!, /\bat .*:\d+:\d+/, "a stack trace");
+    assert.ok(warnings[0]!.includes(store.path));
+    // The blocking variant (the CLI's `token`) reads it the same way.
+    assert.equal(store.loadSync(), undefined);
+    assert.equal(warnings.length, 2);
+    assert.equal(warnings[1], warnings[0]);
+    // Saving afterwards replaces the broken file.
+    await store.save(TOKENS);
+    assert.deepEqual(await store.load(), TOKENS);
+  });
+}
+
+Deno.test("FileTokenStore refuses profile names that are not plain file names", () => {
+  for (
+    const profile of [
+      "../x",
+      "a/b",
+      "",
+      "..",
+      ".",
+      ".hidden",
+      "a\\b",
+      "/etc/passwd",
+      "x".repeat(65),
+      "a b",
+      "a\u0000b",
+      "-flag",
+    ]
+  ) {
+    assert.throws(
+      () => new FileTokenStore({ home: "/tmp/unused", profile }),
+      isStoreError("invalid_profile"),
+      JSON.stringify(profile),
+    );
+  }
+  for (const profile of ["default", "prod-eu.1", "A_b-c.d", "x".repeat(64)]) {
+    new FileTokenStore({ home: "/tmp/unused", profile });
+  }
+});
+
+Deno.test("FileTokenStore reports write_failed and keeps the target when the rename fails", async () => {
+  await using t = await tempHome();
+  const store = new FileTokenStore({ home: t.home });
+  // Something that is not a token file sits at the token file's path.
+  await Deno.mkdir(`${store.path}/keep`, { recursive: true });
+  await Deno.writeTextFile(`${store.path}/keep/data`, "untouched");
+  await assert.rejects(store.save(TOKENS), isStoreError("write_failed"));
+  assert.equal(await Deno.readTextFile(`${store.path}/keep/data`), "untouched");
+  assert.deepEqual(await strays(store.dir, ["default.json"]), []);
+});
+
+Deno.test("FileTokenStore reports write_failed when the tokens folder cannot be made", async () => {
+  await using t = await tempHome();
+  const store = new FileTokenStore({ home: t.home });
+  await Deno.writeTextFile(store.dir, "a file where the folder should be");
+  await assert.rejects(store.save(TOKENS), isStoreError("write_failed"));
+  assert.equal(
+    await Deno.readTextFile(store.dir),
+    "a file where the folder should be",
+  );
+});
+
+Deno.test({
+  name:
+    "FileTokenStore keeps the previous file intact and leaves no temp file when the disk is full",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const store = new FileTokenStore({ home: t.home });
+    await store.save(TOKENS);
+    const before = await Deno.readTextFile(store.path);
+    // A child process whose files may not grow past 16 KiB (ulimit -f, with
+    // SIGXFSZ ignored): writing a bigger token file fails with EFBIG, as a
+    // full disk would fail with ENOSPC.
+    const script = `${t.home}/save.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { FileTokenStore } from ${JSON.stringify(STORE_MODULE)};
+const store = new FileTokenStore({ home: ${JSON.stringify(t.home)} });
+try {
+  await store.save({
+    accessToken: "x".repeat(64 * 1024),
+    tokenType: "Bearer",
+    expiresAt: 1,
+  });
+  console.log(JSON.stringify({ saved: true }));
+} catch (err) {
+  console.log(JSON.stringify({ name: err.name, code: err.code }));
+}
+`,
+    );
+    const output = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        'trap "" XFSZ; ulimit -f 16; exec "$0" run --no-check -A --config "$1" "$2"',
+        Deno.execPath(),
+        new URL("deno.json", ROOT).pathname,
+        script,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout).trim();
+    assert.equal(
+      output.code,
+      0,
+      new TextDecoder().decode(output.stderr) || stdout,
+    );
+    assert.deepEqual(JSON.parse(stdout), {
+      name: "TokenStoreError",
+      code: "write_failed",
+    });
+    assert.equal(await Deno.readTextFile(store.path), before);
+    assert.deepEqual(await store.load(), TOKENS);
+    assert.deepEqual(await strays(store.dir, ["default.json"]), []);
+  },
+});
+
+Deno.test("FileTokenStore saves atomically: a reader never sees a partial file", async () => {
+  await using t = await tempHome();
+  const writer = new FileTokenStore({ home: t.home });
+  const warnings: string[] = [];
+  const reader = new FileTokenStore({
+    home: t.home,
+    onWarning: (m) => warnings.push(m),
+  });
+  // Two token sets of very different sizes, so that a torn write shows.
+  const small: TokenSet = { ...TOKENS, accessToken: "s".repeat(10) };
+  const large: TokenSet = { ...TOKENS, accessToken: "L".repeat(256 * 1024) };
+  await writer.save(small);
+  let done = false;
+  let reads = 0;
+  const problems: string[] = [];
+  const reading = (async () => {
+    while (!done) {
+      const tokens = await reader.load();
+      reads++;
+      if (
+        tokens?.accessToken !== small.accessToken &&
+        tokens?.accessToken !== large.accessToken
+      ) {
+        problems.push(
+          `read ${reads} saw ${
+            tokens ? `${tokens.accessToken.length} characters` : "no tokens"
+          }`,
+        );
+      }
+    }
+  })();
+  try {
+    for (let i = 0; i < 200; i++) {
+      await writer.save(i % 2 === 0 ? large : small);
+    }
+  } finally {
+    done = true;
+    await reading;
+  }
+  assert.deepEqual(problems, []);
+  assert.deepEqual(warnings, []);
+  assert.ok(reads > 0);
+  assert.deepEqual(await strays(writer.dir, ["default.json"]), []);
+});
+
+/** Polls for `path` to exist, boundedly. */
+async function waitForFile(path: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    try {
+      await Deno.lstat(path);
+      return;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`${path} never appeared`);
+}
+
+Deno.test("FileTokenStore withLock() is exclusive across processes", async () => {
+  await using t = await tempHome();
+  const log = `${t.home}/log.txt`;
+  await Deno.writeTextFile(log, "");
+  const script = `${t.home}/locker.ts`;
+  const WORK = 20;
+  await Deno.writeTextFile(
+    script,
+    `import { FileTokenStore } from ${JSON.stringify(STORE_MODULE)};
+const [home, log, id] = Deno.args;
+const store = new FileTokenStore({ home, profile: "shared" });
+// Start together: say ready, then wait (boundedly) for the go.
+await Deno.writeTextFile(home + "/ready-" + id, "");
+for (let i = 0; ; i++) {
+  try { await Deno.lstat(home + "/go"); break; } catch { /* not yet */ }
+  if (i > 2000) throw new Error("no go");
+  await new Promise((resolve) => setTimeout(resolve, 2));
+}
+await store.withLock(async () => {
+  await Deno.writeTextFile(log, "start " + id + "\\n", { append: true });
+  // Hold the lock across many turns of the event loop, so that another
+  // process's lines would land in between if the lock did not hold.
+  for (let i = 0; i < ${WORK}; i++) {
+    await Deno.writeTextFile(log, "work " + id + "\\n", { append: true });
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Deno.writeTextFile(log, "end " + id + "\\n", { append: true });
+});
+`,
+  );
+  const children = Array.from(
+    { length: 5 },
+    (_, id) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-check",
+          "-A",
+          "--config",
+          new URL("deno.json", ROOT).pathname,
+          script,
+          t.home,
+          log,
+          String(id),
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output(),
+  );
+  for (let id = 0; id < 5; id++) await waitForFile(`${t.home}/ready-${id}`);
+  await Deno.writeTextFile(`${t.home}/go`, "");
+  for (const output of await Promise.all(children)) {
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  }
+  const lines = (await Deno.readTextFile(log)).trim().split("\n");
+  const size = WORK + 2;
+  assert.equal(lines.length, 5 * size);
+  const seen = new Set<string>();
+  for (let block = 0; block < 5; block++) {
+    const chunk = lines.slice(block * size, (block + 1) * size);
+    const id = chunk[0]!.split(" ")[1]!;
+    assert.deepEqual(
+      chunk,
+      [
+        `start ${id}`,
+        ...Array.from({ length: WORK }, () => `work ${id}`),
+        `end ${id}`,
+      ],
+      `process ${id}'s critical section was interleaved`,
+    );
+    seen.add(id);
+  }
+  assert.equal(seen.size, 5);
+});
+
+Deno.test("FileTokenStore withLock() returns the function's result and releases on error", async () => {
+  await using t = await tempHome();
+  const store = new FileTokenStore({ home: t.home });
+  assert.equal(await store.withLock(() => Promise.resolve(42)), 42);
+  await assert.rejects(
+    store.withLock(() => Promise.reject(new RangeError("inside"))),
+    RangeError,
+  );
+  // Released: taking it again does not hang.
+  assert.equal(await store.withLock(() => Promise.resolve("again")), "again");
+});
