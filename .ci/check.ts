@@ -1,6 +1,6 @@
 // The project's whole check, run by `deno task ci` (and so by .ci/run):
 // fmt, lint, type checks, core purity, tests, doc lint, publish dry run,
-// a quick benchmark pass. Every step runs even after a failure, so one run
+// and a quick benchmark pass that prints the figures. Every step runs even after a failure, so one run
 // shows everything; the last line is "N passed, N failed" from the tests.
 // deno-lint-ignore-file no-console
 
@@ -53,6 +53,12 @@ const steps: Step[] = [
     args: ["doc", "--lint", ...ENTRY_POINTS],
   },
   { name: "publish dry run", args: ["publish", "--dry-run", "--allow-dirty"] },
+  {
+    // Informational: prints the figures against their targets; fails only
+    // when a benchmark itself breaks, never on noise.
+    name: "benchmarks (quick)",
+    args: ["run", "-A", "bench/run.ts", "--quick"],
+  },
 ];
 
 function corePurity(): string | undefined {

@@ -7,6 +7,7 @@ import {
   type OAuthClientApp,
   startLookerEmulator,
 } from "../src/emulator/looker_emulator.ts";
+import { freePort } from "./_ports.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const CONFIG = new URL("deno.json", ROOT);
@@ -287,40 +288,6 @@ export function spawnCli(
       await result();
     },
   };
-}
-
-/** A port free on both 127.0.0.1 and ::1 right now (for a localhost redirect). */
-export function freePort(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const v4 = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (v4.addr as Deno.NetAddr).port;
-    try {
-      Deno.listen({ hostname: "::1", port }).close();
-      return port;
-    } catch (err) {
-      if (err instanceof Deno.errors.AddrNotAvailable) return port;
-    } finally {
-      v4.close();
-    }
-  }
-  throw new Error("no port free on both 127.0.0.1 and ::1");
-}
-
-/** Whether this machine has IPv6 loopback. */
-export const HAS_IPV6: boolean = (() => {
-  try {
-    Deno.listen({ hostname: "::1", port: 0 }).close();
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-/** Asserts nothing listens on `port` any more: both loopbacks can bind it. */
-export function assertPortFree(port: number): void {
-  for (const hostname of HAS_IPV6 ? ["127.0.0.1", "::1"] : ["127.0.0.1"]) {
-    Deno.listen({ hostname, port }).close();
-  }
 }
 
 /** An emulator with one registered app, and the flags to sign in to it. */

@@ -102,14 +102,6 @@ export async function saveProfile(
   );
 }
 
-/** The profile name: --profile > LOOKER_OAUTH_PROFILE > "default". */
-export function profileName(
-  flag: string | undefined,
-  env: (name: string) => string | undefined,
-): string {
-  return flag ?? env("LOOKER_OAUTH_PROFILE") ?? "default";
-}
-
 /** Reads `[Looker]` from looker.ini (LOOKER_OAUTH_INI, LOOKERSDK_INI, or ./looker.ini). */
 export async function readLookerIniSection(
   env: (name: string) => string | undefined,

@@ -5,6 +5,7 @@ import { FileTokenStore } from "../store/file_store.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { type Profile, readConfig } from "./_config.ts";
+import { signInHint } from "./_profile.ts";
 
 /** The AuthServer a saved profile describes. */
 export function serverFor(profile: Profile): AuthServer {
@@ -55,9 +56,7 @@ export async function loadProfile(
   if (!profile) {
     throw new CliError(`no profile "${name}": not signed in`, {
       exitCode: EXIT.signIn,
-      hint: `sign in first: looker-oauth login${
-        name === "default" ? "" : ` --profile ${name}`
-      }`,
+      hint: signInHint(name),
     });
   }
   return profile;

@@ -1,8 +1,7 @@
 // `looker-oauth api`: one API call with the signed-in session.
 import { lookerApiPath } from "../looker/api.ts";
-import { stateHome } from "../store/home.ts";
 import { parseArgs, str, UsageError } from "./_args.ts";
-import { profileName } from "./_config.ts";
+import { localState } from "./_profile.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { openSession } from "./_session.ts";
@@ -35,10 +34,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
     alias: { X: "method", d: "data" },
     maxPositionals: 1,
   }, "api");
-  if (args.flags.help) {
-    io.out(`${HELP}\n`);
-    return EXIT.ok;
-  }
   const path = args.positionals[0];
   if (!path) {
     throw new UsageError("which path? e.g. looker-oauth api /user", "api");
@@ -51,10 +46,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const body = data === undefined ? undefined : await readBody(data);
 
-  const env = (name: string) => io.env(name);
   const { session, profile } = await openSession({
-    home: stateHome(env),
-    profile: profileName(str(args, "profile"), env),
+    ...localState(io, str(args, "profile")),
     io,
   });
   let target: string;

@@ -32,10 +32,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
     string: ["home", "timeout"],
     boolean: ["auto"],
   }, "demo");
-  if (args.flags.help) {
-    io.out(`${HELP}\n`);
-    return EXIT.ok;
-  }
   const timeoutSec = Number(str(args, "timeout") ?? 300);
   if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
     throw new UsageError("--timeout takes a number of seconds above 0", "demo");

@@ -2,6 +2,7 @@
 import { discover, lookerServer } from "../core/server.ts";
 import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
+import { MemoryTokenStore, type TokenStore } from "../core/store.ts";
 import type { TokenSet } from "../core/token.ts";
 import { loginWithBrowser } from "../loopback/login.ts";
 import { currentLookerUser } from "../looker/api.ts";
@@ -12,7 +13,6 @@ import { parseArgs, str, UsageError } from "./_args.ts";
 import {
   envSettings,
   type Profile,
-  profileName,
   profileSettings,
   type ProfileUser,
   readConfig,
@@ -22,6 +22,7 @@ import {
   type Settings,
 } from "./_config.ts";
 import { EXIT } from "./_errors.ts";
+import { profileName } from "./_profile.ts";
 import { type Io, stdinLines } from "./_io.ts";
 import { debugFetch } from "./_session.ts";
 
@@ -76,10 +77,6 @@ const SPEC = {
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, SPEC, "login");
-  if (args.flags.help) {
-    io.out(`${HELP}\n`);
-    return EXIT.ok;
-  }
   const env = (name: string) => io.env(name);
   const home = stateHome(env);
   const profile = profileName(str(args, "profile"), env);
@@ -274,11 +271,14 @@ export async function signIn(
     ...(insecure ? { insecureHttp: true } : {}),
     signedInAt: io.now(),
   };
-  await saveProfile(home, profile, record);
-  await store.withLock(() => store.save(tokens));
-
-  const user = await whoIsSignedIn(record, server, store, tokens, io);
-  if (user) await saveProfile(home, profile, { ...record, user });
+  // Who signed in, over the fresh tokens in memory (a refresh on the way is
+  // kept), then one write of the profile and one of the tokens.
+  const fresh = new MemoryTokenStore(tokens);
+  const user = await whoIsSignedIn(record, server, fresh, tokens, io);
+  const saved = user ? { ...record, user } : record;
+  await saveProfile(home, profile, saved);
+  const latest = (await fresh.load()) ?? tokens;
+  await store.withLock(() => store.save(latest));
   const who = user
     ? ` as ${user.displayName ?? user.id ?? "?"}${
       user.email ? ` <${user.email}>` : ""
@@ -292,13 +292,13 @@ export async function signIn(
       }${profile === "default" ? "" : ` --profile ${profile}`}`,
     );
   }
-  return { server, record: user ? { ...record, user } : record, store, user };
+  return { server, record: saved, store, user };
 }
 
 async function whoIsSignedIn(
   profile: Profile,
   server: AuthServer,
-  store: FileTokenStore,
+  store: TokenStore,
   tokens: TokenSet,
   io: Io,
 ): Promise<ProfileUser | undefined> {

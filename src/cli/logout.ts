@@ -1,12 +1,11 @@
 // `looker-oauth logout`: end the session on the server, forget the tokens.
 import { OAuthError } from "../core/errors.ts";
-import { stateHome } from "../store/home.ts";
 import { parseArgs, str } from "./_args.ts";
-import { profileName, readConfig } from "./_config.ts";
+import { readConfig } from "./_config.ts";
+import { localState } from "./_profile.ts";
 import { EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { openSession } from "./_session.ts";
-import { FileTokenStore } from "../store/file_store.ts";
 
 export const HELP = `Usage: looker-oauth logout [--profile NAME]
 
@@ -25,14 +24,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     { string: ["profile"], boolean: ["local"] },
     "logout",
   );
-  if (args.flags.help) {
-    io.out(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  const env = (name: string) => io.env(name);
-  const home = stateHome(env);
-  const name = profileName(str(args, "profile"), env);
-  const store = new FileTokenStore({ home, profile: name, onWarning: io.err });
+  const { home, profile: name, store } = localState(io, str(args, "profile"));
   const config = await readConfig(home, io.err);
   if (!(await store.load())) {
     io.err(`Not signed in (profile "${name}"); nothing to do.`);

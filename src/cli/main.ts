@@ -19,6 +19,9 @@ import { VERSION } from "./_version.ts";
 
 /** What a command's module exports. */
 export interface CommandModule {
+  /** The command's `--help` text. */
+  readonly HELP: string;
+  /** Runs the command; returns the exit code. */
   run(argv: string[], io: Io): Promise<number>;
 }
 
@@ -132,6 +135,11 @@ export async function main(argv: string[], io?: Io): Promise<number> {
 async function dispatch(name: string, args: string[], io: Io): Promise<number> {
   try {
     const command = await COMMANDS[name]!.load();
+    const options = args.slice(0, indexOrEnd(args, "--"));
+    if (options.includes("--help") || options.includes("-h")) {
+      io.out(`${command.HELP}\n`);
+      return EXIT.ok;
+    }
     return await command.run(args, io);
   } catch (err) {
     return report(err, io, name);

@@ -2,7 +2,8 @@
 import { registerLookerApp } from "../looker/register.ts";
 import { stateHome } from "../store/home.ts";
 import { parseArgs, str, UsageError } from "./_args.ts";
-import { profileName, readConfig, readLookerIniSection } from "./_config.ts";
+import { readConfig, readLookerIniSection } from "./_config.ts";
+import { profileName } from "./_profile.ts";
 import { EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { debugFetch } from "./_session.ts";
@@ -46,10 +47,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ],
     boolean: ["disabled", "json"],
   }, "register");
-  if (args.flags.help) {
-    io.out(`${HELP}\n`);
-    return EXIT.ok;
-  }
   const clientGuid = str(args, "client-id");
   const redirectUri = str(args, "redirect-uri");
   if (!clientGuid) throw new UsageError("--client-id is required", "register");

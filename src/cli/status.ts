@@ -1,8 +1,7 @@
 // `looker-oauth status`: who is signed in, where, and until when. Offline.
-import { FileTokenStore } from "../store/file_store.ts";
-import { stateHome } from "../store/home.ts";
 import { parseArgs, str } from "./_args.ts";
-import { profileName, readConfig } from "./_config.ts";
+import { readConfig } from "./_config.ts";
+import { localState } from "./_profile.ts";
 import { EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 
@@ -23,16 +22,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     { string: ["profile"], boolean: ["json"] },
     "status",
   );
-  if (args.flags.help) {
-    io.out(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  const env = (name: string) => io.env(name);
-  const home = stateHome(env);
-  const name = profileName(str(args, "profile"), env);
+  const { home, profile: name, store } = localState(io, str(args, "profile"));
   const config = await readConfig(home, io.err);
   const profile = config.profiles[name];
-  const store = new FileTokenStore({ home, profile: name, onWarning: io.err });
   const tokens = await store.load();
   const now = io.now();
   // Expired with no refresh token: nothing can renew it, sign in again.

@@ -4,12 +4,10 @@
 // (with blocking calls: Deno's async file machinery costs more than the read)
 // and prints. Refresh code (oauth4webapi, the session) loads only when the
 // token is about to expire. bench/run.ts measures this path.
-import { FileTokenStore } from "../store/file_store.ts";
-import { stateHome } from "../store/home.ts";
 import { parseArgs, str } from "./_args.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
-import { profileName } from "./_config.ts";
+import { localState, signInHint } from "./_profile.ts";
 
 export const HELP = `Usage: looker-oauth token [--profile NAME]
 
@@ -30,20 +28,12 @@ const MARGIN_MS = 60_000;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, { string: ["profile"] }, "token");
-  if (args.flags.help) {
-    io.out(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  const home = stateHome((name) => io.env(name));
-  const profile = profileName(str(args, "profile"), (name) => io.env(name));
-  const store = new FileTokenStore({ home, profile, onWarning: io.err });
+  const { home, profile, store } = localState(io, str(args, "profile"));
   const tokens = store.loadSync();
   if (!tokens) {
     throw new CliError(`not signed in (profile "${profile}")`, {
       exitCode: EXIT.signIn,
-      hint: `sign in first: looker-oauth login${
-        profile === "default" ? "" : ` --profile ${profile}`
-      }`,
+      hint: signInHint(profile),
     });
   }
   if (tokens.expiresAt - io.now() > MARGIN_MS) {

@@ -96,6 +96,23 @@ export async function loginWithBrowser(
       ? {}
       : { maxResponseBytes: options.maxResponseBytes }),
   };
+  const authorize = (redirectUri: string) =>
+    startAuthorization(server, {
+      clientId,
+      redirectUri,
+      ...(options.scope === undefined ? {} : { scope: options.scope }),
+      ...(options.extraParams === undefined
+        ? {}
+        : { extraParams: options.extraParams }),
+    });
+  // With a fixed port the URL does not depend on the receiver: build it
+  // (PKCE hashing included) while the receiver binds. It is still opened
+  // only once the receiver listens.
+  const fixedPort = /^http:\/\/[^/]*:(?!0\/|0$)\d+(?:[/?#]|$)/i.test(
+    options.redirectUri,
+  );
+  const early = fixedPort ? authorize(options.redirectUri) : undefined;
+  early?.catch(() => {}); // awaited below; do not report it twice
   const receiver = await startLoopbackReceiver<TokenSet>({
     redirectUri: options.redirectUri,
     anyPort: options.anyPort ?? server.looker === undefined,
@@ -133,14 +150,7 @@ export async function loginWithBrowser(
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
   try {
-    const started = await startAuthorization(server, {
-      clientId,
-      redirectUri: receiver.redirectUri,
-      ...(options.scope === undefined ? {} : { scope: options.scope }),
-      ...(options.extraParams === undefined
-        ? {}
-        : { extraParams: options.extraParams }),
-    });
+    const started = await (early ?? authorize(receiver.redirectUri));
     assertBrowserSafeUrl(started.url);
     // Cancelled while the receiver started: open nothing.
     if (options.signal?.aborted) await stop.promise;

@@ -3,13 +3,13 @@ import {
   envSettings,
   parseIni,
   type Profile,
-  profileName,
   profileSettings,
   readConfig,
   readLookerIni,
   resolveSettings,
   saveProfile,
 } from "../../src/cli/_config.ts";
+import { profileName } from "../../src/cli/_profile.ts";
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
 

@@ -9,6 +9,7 @@ import {
   startLooker,
   tempHome,
 } from "../_cli.ts";
+import { serveRecording } from "../_recording_server.ts";
 
 Deno.test("api /user prints the JSON body; /api/4.0/user and the full API URL work too", async () => {
   await using t = await tempHome();
@@ -136,15 +137,8 @@ Deno.test("api with a full URL on another origin is refused: the token is never 
   await using t = await tempHome();
   await using looker = await startLooker();
   const { file } = await signIn(t, looker);
-  const seen: (string | null)[] = [];
-  await using elsewhere = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (request) => {
-      seen.push(request.headers.get("authorization"));
-      return Response.json({ stolen: true });
-    },
-  );
-  const origin = `http://127.0.0.1:${elsewhere.addr.port}`;
+  await using elsewhere = serveRecording(() => Response.json({ stolen: true }));
+  const origin = elsewhere.base;
   for (
     const url of [
       `${origin}/api/4.0/user`,
@@ -158,6 +152,7 @@ Deno.test("api with a full URL on another origin is refused: the token is never 
     assert.match(api.stderr, /refusing to send the access token/);
     assert.ok(!api.stderr.includes(file.tokens.accessToken));
   }
+  const seen = elsewhere.requests.map((r) => r.headers.get("authorization"));
   assert.deepEqual(seen, [], "no request reached the other origin");
 });
 

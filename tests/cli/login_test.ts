@@ -3,13 +3,11 @@
 import assert from "node:assert/strict";
 import { browse } from "../../src/emulator/user_agent.ts";
 import { startOidcProvider } from "../_oidc_provider.ts";
+import { assertPortFree, freePort, HAS_IPV6 } from "../_ports.ts";
 import {
-  assertPortFree,
   browserEnv,
   exists,
   expireTokenFile,
-  freePort,
-  HAS_IPV6,
   hasStackTrace,
   lines,
   modeOf,

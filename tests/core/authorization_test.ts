@@ -4,19 +4,10 @@ import {
   calculateCodeChallenge,
   LOOKER_DEFAULT_SCOPE,
   lookerServer,
-  OAuthError,
-  type OAuthErrorCode,
   oauthServer,
   startAuthorization,
 } from "../../src/core/mod.ts";
-
-function hasCode(code: OAuthErrorCode) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
-    assert.equal(err.code, code);
-    return true;
-  };
-}
+import { isOAuthError } from "../_errors.ts";
 
 const looker = lookerServer({
   lookerUrl: "https://example.looker.com",
@@ -150,7 +141,7 @@ Deno.test("startAuthorization() refuses extra parameters that override reserved 
         redirectUri: REDIRECT,
         extraParams: { [name]: "attacker" },
       }),
-      hasCode("invalid_argument"),
+      isOAuthError("invalid_argument"),
       name,
     );
   }
@@ -163,7 +154,7 @@ Deno.test("startAuthorization() refuses a non-string extra parameter", async () 
       redirectUri: REDIRECT,
       extraParams: { prompt: 1 as unknown as string },
     }),
-    hasCode("invalid_argument"),
+    isOAuthError("invalid_argument"),
   );
 });
 
@@ -195,7 +186,7 @@ Deno.test("startAuthorization() refuses a server that does not offer S256", asyn
   };
   await assert.rejects(
     startAuthorization(plainOnly, { clientId: "cli", redirectUri: REDIRECT }),
-    hasCode("unsupported"),
+    isOAuthError("unsupported"),
   );
   const none: AuthServer = {
     ...generic,
@@ -203,7 +194,7 @@ Deno.test("startAuthorization() refuses a server that does not offer S256", asyn
   };
   await assert.rejects(
     startAuthorization(none, { clientId: "cli", redirectUri: REDIRECT }),
-    hasCode("unsupported"),
+    isOAuthError("unsupported"),
   );
 });
 
@@ -224,7 +215,7 @@ Deno.test("startAuthorization() refuses an http redirect URI on a non-loopback h
   ) {
     await assert.rejects(
       startAuthorization(looker, { clientId: "my-app", redirectUri }),
-      hasCode("insecure_http"),
+      isOAuthError("insecure_http"),
       redirectUri,
     );
   }
@@ -254,7 +245,7 @@ Deno.test("startAuthorization() refuses a redirect URI with a fragment", async (
       clientId: "my-app",
       redirectUri: "http://localhost:8080/callback#x",
     }),
-    hasCode("invalid_argument"),
+    isOAuthError("invalid_argument"),
   );
 });
 
@@ -271,7 +262,7 @@ Deno.test("startAuthorization() refuses javascript:, data:, file: and relative r
   ) {
     await assert.rejects(
       startAuthorization(looker, { clientId: "my-app", redirectUri }),
-      hasCode("invalid_argument"),
+      isOAuthError("invalid_argument"),
       redirectUri,
     );
   }
@@ -283,7 +274,7 @@ Deno.test("startAuthorization() refuses credentials in the redirect URI", async 
       clientId: "my-app",
       redirectUri: "http://user:pw@localhost:8080/callback",
     }),
-    hasCode("invalid_argument"),
+    isOAuthError("invalid_argument"),
   );
 });
 
@@ -291,7 +282,7 @@ Deno.test("startAuthorization() refuses an empty client id", async () => {
   for (const clientId of ["", "   ", undefined as unknown as string]) {
     await assert.rejects(
       startAuthorization(looker, { clientId, redirectUri: REDIRECT }),
-      hasCode("invalid_argument"),
+      isOAuthError("invalid_argument"),
     );
   }
 });

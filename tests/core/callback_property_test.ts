@@ -11,11 +11,16 @@ import fc from "fast-check";
 import {
   type AuthServer,
   lookerServer,
-  OAUTH_ERROR_CODES,
-  OAuthError,
+  type OAuthError,
   oauthServer,
   parseCallback,
 } from "../../src/core/mod.ts";
+import {
+  assertWellFormedOAuthError,
+  base64url,
+  placeholder,
+  REDACTED,
+} from "./_property.ts";
 
 // --- servers ----------------------------------------------------------------
 
@@ -112,16 +117,6 @@ interface Case {
   padding: [string, string];
   form: Form;
 }
-
-const BASE64URL =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-const base64url = (min: number, max: number) =>
-  fc.string({
-    unit: fc.constantFrom(...BASE64URL),
-    minLength: min,
-    maxLength: max,
-  });
 
 /** Strings that have broken URL handling somewhere before. */
 const HOSTILE = [
@@ -657,24 +652,7 @@ function run(
   try {
     return { ok: true, code: parseCallback(target.server, input, { state }) };
   } catch (err) {
-    if (!(err instanceof OAuthError)) {
-      assert.fail(
-        `parseCallback() threw ${
-          err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-        }, not an OAuthError`,
-      );
-    }
-    assert.ok(
-      (OAUTH_ERROR_CODES as readonly string[]).includes(err.code),
-      `unknown code ${err.code}`,
-    );
-    assert.equal(typeof err.message, "string");
-    for (const field of ["hint", "error", "errorDescription"] as const) {
-      assert.ok(
-        err[field] === undefined || typeof err[field] === "string",
-        `${field} is a ${typeof err[field]}`,
-      );
-    }
+    assertWellFormedOAuthError(err, "parseCallback() threw");
     return { ok: false, error: err };
   }
 }
@@ -695,14 +673,6 @@ function issMatches(params: URLSearchParams, target: Target): boolean {
 /** What a person or a log could see of an error. */
 function shown(err: OAuthError): string {
   return [err.message, err.hint, err.error, err.errorDescription].join("\n");
-}
-
-/** What the library shows in place of a secret. */
-const REDACTED = "[redacted]";
-
-/** The placeholder a leaked value is replaced with: a character not in it. */
-function placeholder(value: string): string {
-  return value.includes("\uE000") ? "\uE001" : "\uE000";
 }
 
 /**

@@ -8,8 +8,6 @@ import {
   exchangeCode,
   lookerServer,
   MemoryTokenStore,
-  OAuthError,
-  type OAuthErrorCode,
   parseCallback,
   type PendingAuthorization,
   refreshTokens,
@@ -18,46 +16,30 @@ import {
   TokenSession,
   type TokenSet,
 } from "../../src/core/mod.ts";
-import { browse, type Decision } from "../../src/emulator/user_agent.ts";
+import type { Decision } from "../../src/emulator/user_agent.ts";
 import {
   type LookerEmulator,
   type LookerEmulatorOptions,
   startLookerEmulator,
 } from "../../src/emulator/looker_emulator.ts";
+import { isOAuthError } from "../_errors.ts";
+import {
+  browseToCallback,
+  type RedirectTarget,
+  startRedirectTarget,
+} from "../_redirect_target.ts";
 
 const CLIENT_ID = "looker-oauth-tests";
-
-/** A loopback redirect target that records every callback URL. */
-interface Receiver extends AsyncDisposable {
-  readonly redirectUri: string;
-  readonly callbacks: URL[];
-}
-
-function startReceiver(): Receiver {
-  const callbacks: URL[] = [];
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (request) => {
-      callbacks.push(new URL(request.url));
-      return new Response("Signed in. You may close this window.");
-    },
-  );
-  return {
-    redirectUri: `http://127.0.0.1:${server.addr.port}/callback`,
-    callbacks,
-    [Symbol.asyncDispose]: () => server.shutdown(),
-  };
-}
 
 /** An emulator with the test app registered, and a redirect receiver. */
 interface Setup extends AsyncDisposable {
   readonly looker: LookerEmulator;
   readonly server: AuthServer;
-  readonly receiver: Receiver;
+  readonly receiver: RedirectTarget;
 }
 
 async function setUp(options: LookerEmulatorOptions = {}): Promise<Setup> {
-  const receiver = startReceiver();
+  const receiver = startRedirectTarget();
   let looker: LookerEmulator;
   try {
     looker = await startLookerEmulator(options);
@@ -95,11 +77,12 @@ async function authorize(
     clientId: CLIENT_ID,
     redirectUri: setup.receiver.redirectUri,
   });
-  const before = setup.receiver.callbacks.length;
-  const page = await browse(pending.url, { decision });
-  assert.equal(page.status, 200, `the browser ended on ${page.url.href}`);
-  assert.equal(setup.receiver.callbacks.length, before + 1);
-  return { pending, callback: setup.receiver.callbacks.at(-1)! };
+  const callback = await browseToCallback(
+    setup.receiver,
+    pending.url,
+    decision,
+  );
+  return { pending, callback };
 }
 
 /** The whole flow: sign in, check the callback, exchange the code. */
@@ -126,14 +109,6 @@ async function me(setup: Setup, tokens: TokenSet): Promise<Response> {
   return await fetch(`${setup.looker.apiUrl}/api/4.0/user`, {
     headers: { authorization: `Bearer ${tokens.accessToken}` },
   });
-}
-
-function isOAuthError(code: OAuthErrorCode): (err: unknown) => boolean {
-  return (err) => {
-    assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
-    assert.equal(err.code, code);
-    return true;
-  };
 }
 
 function session(

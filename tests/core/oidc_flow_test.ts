@@ -7,8 +7,6 @@ import {
   discover,
   exchangeCode,
   MemoryTokenStore,
-  OAuthError,
-  type OAuthErrorCode,
   parseCallback,
   type PendingAuthorization,
   refreshTokens,
@@ -18,44 +16,28 @@ import {
   type TokenSet,
 } from "../../src/core/mod.ts";
 import { browse, type Decision } from "../../src/emulator/user_agent.ts";
+import { isOAuthError } from "../_errors.ts";
 import {
   type OidcProviderHandle,
   type OidcProviderOptions,
   startOidcProvider,
 } from "../_oidc_provider.ts";
-
-/** A loopback redirect target that records every callback URL. */
-interface Receiver extends AsyncDisposable {
-  readonly redirectUri: string;
-  readonly callbacks: URL[];
-}
-
-function startReceiver(): Receiver {
-  const callbacks: URL[] = [];
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (request) => {
-      callbacks.push(new URL(request.url));
-      return new Response("You may close this window.");
-    },
-  );
-  return {
-    redirectUri: `http://127.0.0.1:${server.addr.port}/callback`,
-    callbacks,
-    [Symbol.asyncDispose]: () => server.shutdown(),
-  };
-}
+import {
+  browseToCallback,
+  type RedirectTarget,
+  startRedirectTarget,
+} from "../_redirect_target.ts";
 
 /** A provider, its discovered metadata, and a redirect receiver. */
 interface Setup extends AsyncDisposable {
   readonly op: OidcProviderHandle;
   readonly server: AuthServer;
-  readonly receiver: Receiver;
+  readonly receiver: RedirectTarget;
 }
 
 async function setUp(options: OidcProviderOptions = {}): Promise<Setup> {
   const op = await startOidcProvider(options);
-  const receiver = startReceiver();
+  const receiver = startRedirectTarget();
   try {
     const server = await discover(op.issuer);
     return {
@@ -85,18 +67,21 @@ async function authorize(
     scope: "openid offline_access",
     extraParams: { prompt: "consent" },
   });
-  const before = setup.receiver.callbacks.length;
-  const page = await browse(pending.url, { decision });
-  assert.equal(page.status, 200, `the browser ended on ${page.url.href}`);
-  assert.equal(setup.receiver.callbacks.length, before + 1);
-  const callback = setup.receiver.callbacks.at(-1)!;
+  const callback = await browseToCallback(
+    setup.receiver,
+    pending.url,
+    decision,
+  );
   assert.equal(callback.origin + callback.pathname, pending.redirectUri);
   return { pending, callback };
 }
 
-/** The full flow: sign in, check the callback, exchange the code. */
-async function signIn(setup: Setup): Promise<TokenSet> {
-  const { pending, callback } = await authorize(setup);
+/** Checks the callback of `pending` and exchanges its code. */
+async function finish(
+  setup: Setup,
+  pending: PendingAuthorization,
+  callback: URL,
+): Promise<TokenSet> {
   const code = parseCallback(setup.server, callback, { state: pending.state });
   return await exchangeCode(setup.server, {
     clientId: setup.op.clientId,
@@ -106,12 +91,14 @@ async function signIn(setup: Setup): Promise<TokenSet> {
   });
 }
 
-function isOAuthError(code: OAuthErrorCode): (err: unknown) => boolean {
-  return (err) => {
-    assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
-    assert.equal(err.code, code);
-    return true;
-  };
+/** The full flow: sign in, check the callback, exchange the code. */
+async function signIn(setup: Setup): Promise<TokenSet> {
+  const { pending, callback } = await authorize(setup);
+  return await finish(setup, pending, callback);
+}
+
+function refresh(setup: Setup, tokens: TokenSet): Promise<TokenSet> {
+  return refreshTokens(setup.server, { clientId: setup.op.clientId, tokens });
 }
 
 function without(url: URL, name: string): URL {
@@ -158,13 +145,7 @@ Deno.test("the code flow with PKCE signs in to oidc-provider", async () => {
   assert.equal(callback.searchParams.get("state"), pending.state);
   assert.equal(pending.url.searchParams.get("code_challenge_method"), "S256");
 
-  const code = parseCallback(setup.server, callback, { state: pending.state });
-  const tokens = await exchangeCode(setup.server, {
-    clientId: setup.op.clientId,
-    redirectUri: pending.redirectUri,
-    code,
-    codeVerifier: pending.codeVerifier,
-  });
+  const tokens = await finish(setup, pending, callback);
   assert.equal(tokens.tokenType, "bearer");
   assert.ok(tokens.accessToken.length > 0);
   assert.ok(tokens.refreshToken);
@@ -279,13 +260,7 @@ Deno.test("parseCallback() checks state before iss, error or code", async () => 
     isOAuthError("state_mismatch"),
   );
   // Nothing was spent: the genuine callback still completes the sign-in.
-  const code = parseCallback(setup.server, callback, { state: pending.state });
-  const tokens = await exchangeCode(setup.server, {
-    clientId: setup.op.clientId,
-    redirectUri: pending.redirectUri,
-    code,
-    codeVerifier: pending.codeVerifier,
-  });
+  const tokens = await finish(setup, pending, callback);
   assert.equal(tokens.tokenType, "bearer");
 });
 
@@ -309,19 +284,13 @@ Deno.test("parseCallback() reports access_denied when the person cancels", async
 Deno.test("refreshTokens() takes oidc-provider's rotated refresh token", async () => {
   await using setup = await setUp();
   const first = await signIn(setup);
-  const second = await refreshTokens(setup.server, {
-    clientId: setup.op.clientId,
-    tokens: first,
-  });
+  const second = await refresh(setup, first);
   assert.equal(second.tokenType, "bearer");
   assert.ok(second.refreshToken);
   assert.notEqual(second.refreshToken, first.refreshToken);
   assert.notEqual(second.accessToken, first.accessToken);
   assert.ok(second.idToken);
-  const third = await refreshTokens(setup.server, {
-    clientId: setup.op.clientId,
-    tokens: second,
-  });
+  const third = await refresh(setup, second);
   assert.notEqual(third.refreshToken, second.refreshToken);
   assert.equal(setup.op.stats.refreshes, 2);
 });
@@ -329,22 +298,16 @@ Deno.test("refreshTokens() takes oidc-provider's rotated refresh token", async (
 Deno.test("refreshTokens() is refused a reused refresh token, and the grant ends", async () => {
   await using setup = await setUp();
   const first = await signIn(setup);
-  const second = await refreshTokens(setup.server, {
-    clientId: setup.op.clientId,
-    tokens: first,
-  });
+  const second = await refresh(setup, first);
   // The old, already rotated refresh token is refused...
   await assert.rejects(
-    refreshTokens(setup.server, { clientId: setup.op.clientId, tokens: first }),
+    refresh(setup, first),
     isOAuthError("invalid_grant"),
   );
   // ...and oidc-provider revokes the whole grant on reuse, so the newest
   // refresh token fails too.
   await assert.rejects(
-    refreshTokens(setup.server, {
-      clientId: setup.op.clientId,
-      tokens: second,
-    }),
+    refresh(setup, second),
     isOAuthError("invalid_grant"),
   );
   assert.equal(setup.op.stats.refreshes, 3);
@@ -353,16 +316,10 @@ Deno.test("refreshTokens() is refused a reused refresh token, and the grant ends
 Deno.test("refreshTokens() keeps the refresh token when oidc-provider does not rotate", async () => {
   await using setup = await setUp({ rotateRefreshTokens: false });
   const first = await signIn(setup);
-  const second = await refreshTokens(setup.server, {
-    clientId: setup.op.clientId,
-    tokens: first,
-  });
+  const second = await refresh(setup, first);
   assert.equal(second.refreshToken, first.refreshToken);
   assert.notEqual(second.accessToken, first.accessToken);
-  const third = await refreshTokens(setup.server, {
-    clientId: setup.op.clientId,
-    tokens: second,
-  });
+  const third = await refresh(setup, second);
   assert.equal(third.refreshToken, first.refreshToken);
 });
 
@@ -376,7 +333,7 @@ Deno.test("revokeTokens() ends the grant at oidc-provider", async () => {
   assert.equal(revoked, true);
   assert.equal(setup.op.stats.revocations, 2); // refresh token, access token
   await assert.rejects(
-    refreshTokens(setup.server, { clientId: setup.op.clientId, tokens }),
+    refresh(setup, tokens),
     isOAuthError("invalid_grant"),
   );
   // Revoking again is fine: RFC 7009 answers 200 for unknown tokens.

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import {
+  type AuthServer,
   lookerServer,
-  OAuthError,
-  type OAuthErrorCode,
   oauthServer,
   revokeTokens,
   type TokenSet,
 } from "../../src/core/mod.ts";
+import { failsHiding } from "../_errors.ts";
+import { closedPort } from "../_ports.ts";
+import { type RecordingServer, serveRecording } from "../_recording_server.ts";
 
 const CLIENT_ID = "looker-oauth-test-client";
 const ACCESS = "AccessToken-b8e1d2c3a4f5e6d7c8b9a0f1e2d3c4b5";
@@ -18,60 +20,21 @@ const TOKENS: TokenSet = {
   refreshToken: REFRESH,
 };
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: Headers;
-  form: URLSearchParams;
-}
+const fails = failsHiding([ACCESS, REFRESH]);
 
-/** A loopback server that records every request, then lets `handler` answer. */
-function serve(
-  handler: (seen: Seen) => Response | Promise<Response>,
-): { base: string; requests: Seen[] } & AsyncDisposable {
-  const requests: Seen[] = [];
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    async (req) => {
-      const seen = {
-        method: req.method,
-        path: new URL(req.url).pathname,
-        headers: req.headers,
-        form: new URLSearchParams(await req.text()),
-      };
-      requests.push(seen);
-      return await handler(seen);
-    },
-  );
-  return {
-    base: `http://127.0.0.1:${server.addr.port}`,
-    requests,
-    [Symbol.asyncDispose]: () => server.shutdown(),
-  };
-}
-
-function fails(code: OAuthErrorCode, status?: number) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    if (status !== undefined) assert.equal(err.status, status);
-    const shown = [
-      err.message,
-      err.hint ?? "",
-      err.errorDescription ?? "",
-      Deno.inspect(err, { depth: 10 }),
-    ].join("\n");
-    for (const secret of [ACCESS, REFRESH]) {
-      assert.ok(!shown.includes(secret), `the error shows ${secret}`);
-    }
-    return true;
-  };
+/** An RFC 7009 server on `s`, revoking at `/revoke`. */
+function withRevocation(s: RecordingServer): AuthServer {
+  return oauthServer({
+    authorizationEndpoint: `${s.base}/authorize`,
+    tokenEndpoint: `${s.base}/token`,
+    revocationEndpoint: `${s.base}/revoke`,
+  });
 }
 
 // Looker
 
 Deno.test("revokeTokens() logs out of Looker with DELETE /api/4.0/logout and the bearer token", async () => {
-  await using s = serve(() => new Response(null, { status: 204 }));
+  await using s = serveRecording(() => new Response(null, { status: 204 }));
   const server = lookerServer({
     lookerUrl: s.base,
     apiUrl: `${s.base}/api/4.0`,
@@ -89,8 +52,8 @@ Deno.test("revokeTokens() logs out of Looker with DELETE /api/4.0/logout and the
 });
 
 Deno.test("revokeTokens() on Looker uses the API host, not the UI host", async () => {
-  await using ui = serve(() => new Response(null, { status: 404 }));
-  await using api = serve(() => new Response(null, { status: 204 }));
+  await using ui = serveRecording(() => new Response(null, { status: 404 }));
+  await using api = serveRecording(() => new Response(null, { status: 204 }));
   const server = lookerServer({ lookerUrl: ui.base, apiUrl: api.base });
   assert.equal(
     await revokeTokens(server, { clientId: CLIENT_ID, tokens: TOKENS }),
@@ -101,7 +64,7 @@ Deno.test("revokeTokens() on Looker uses the API host, not the UI host", async (
 });
 
 Deno.test("revokeTokens() on Looker maps a 401 to invalid_grant", async () => {
-  await using s = serve(() =>
+  await using s = serveRecording(() =>
     Response.json({
       message: "Requires authentication.",
       documentation_url: "https://cloud.google.com/looker/docs/",
@@ -115,7 +78,7 @@ Deno.test("revokeTokens() on Looker maps a 401 to invalid_grant", async () => {
 });
 
 Deno.test("revokeTokens() on Looker maps a 5xx to server_error and hides an echoed token", async () => {
-  await using s = serve(() =>
+  await using s = serveRecording(() =>
     Response.json({ message: `cannot log out ${ACCESS}` }, { status: 500 })
   );
   const server = lookerServer({ lookerUrl: s.base });
@@ -126,10 +89,9 @@ Deno.test("revokeTokens() on Looker maps a 5xx to server_error and hides an echo
 });
 
 Deno.test("revokeTokens() on Looker reports an unreachable API host as network_error", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  const server = lookerServer({ lookerUrl: `http://127.0.0.1:${port}` });
+  const server = lookerServer({
+    lookerUrl: `http://127.0.0.1:${closedPort()}`,
+  });
   await assert.rejects(
     revokeTokens(server, { clientId: CLIENT_ID, tokens: TOKENS }),
     fails("network_error"),
@@ -147,12 +109,8 @@ Deno.test("revokeTokens() refuses an empty client id", async () => {
 // RFC 7009
 
 Deno.test("revokeTokens() revokes the refresh token, then the access token (RFC 7009)", async () => {
-  await using s = serve(() => new Response(null, { status: 200 }));
-  const server = oauthServer({
-    authorizationEndpoint: `${s.base}/authorize`,
-    tokenEndpoint: `${s.base}/token`,
-    revocationEndpoint: `${s.base}/revoke`,
-  });
+  await using s = serveRecording(() => new Response(null, { status: 200 }));
+  const server = withRevocation(s);
   assert.equal(
     await revokeTokens(server, { clientId: CLIENT_ID, tokens: TOKENS }),
     true,
@@ -180,12 +138,8 @@ Deno.test("revokeTokens() revokes the refresh token, then the access token (RFC 
 });
 
 Deno.test("revokeTokens() revokes only the access token when there is no refresh token", async () => {
-  await using s = serve(() => new Response(null, { status: 200 }));
-  const server = oauthServer({
-    authorizationEndpoint: `${s.base}/authorize`,
-    tokenEndpoint: `${s.base}/token`,
-    revocationEndpoint: `${s.base}/revoke`,
-  });
+  await using s = serveRecording(() => new Response(null, { status: 200 }));
+  const server = withRevocation(s);
   const { refreshToken: _, ...accessOnly } = TOKENS;
   assert.equal(
     await revokeTokens(server, { clientId: CLIENT_ID, tokens: accessOnly }),
@@ -197,7 +151,7 @@ Deno.test("revokeTokens() revokes only the access token when there is no refresh
 });
 
 Deno.test("revokeTokens() returns false, sending nothing, without a revocation endpoint", async () => {
-  await using s = serve(() => new Response(null, { status: 200 }));
+  await using s = serveRecording(() => new Response(null, { status: 200 }));
   const server = oauthServer({
     authorizationEndpoint: `${s.base}/authorize`,
     tokenEndpoint: `${s.base}/token`,
@@ -210,17 +164,13 @@ Deno.test("revokeTokens() returns false, sending nothing, without a revocation e
 });
 
 Deno.test("revokeTokens() maps a revocation endpoint's OAuth error without showing a token", async () => {
-  await using s = serve(() =>
+  await using s = serveRecording(() =>
     Response.json({
       error: "unsupported_token_type",
       error_description: `cannot revoke ${REFRESH}`,
     }, { status: 400 })
   );
-  const server = oauthServer({
-    authorizationEndpoint: `${s.base}/authorize`,
-    tokenEndpoint: `${s.base}/token`,
-    revocationEndpoint: `${s.base}/revoke`,
-  });
+  const server = withRevocation(s);
   await assert.rejects(
     revokeTokens(server, { clientId: CLIENT_ID, tokens: TOKENS }),
     fails("token_endpoint_error", 400),
@@ -229,12 +179,8 @@ Deno.test("revokeTokens() maps a revocation endpoint's OAuth error without showi
 });
 
 Deno.test("revokeTokens() maps a revocation endpoint's 503 to server_error", async () => {
-  await using s = serve(() => new Response("busy", { status: 503 }));
-  const server = oauthServer({
-    authorizationEndpoint: `${s.base}/authorize`,
-    tokenEndpoint: `${s.base}/token`,
-    revocationEndpoint: `${s.base}/revoke`,
-  });
+  await using s = serveRecording(() => new Response("busy", { status: 503 }));
+  const server = withRevocation(s);
   await assert.rejects(
     revokeTokens(server, { clientId: CLIENT_ID, tokens: TOKENS }),
     fails("server_error", 503),

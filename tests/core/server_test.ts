@@ -4,17 +4,10 @@ import {
   discover,
   lookerServer,
   OAuthError,
-  type OAuthErrorCode,
   oauthServer,
 } from "../../src/core/mod.ts";
-
-function hasCode(code: OAuthErrorCode) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
-    assert.equal(err.code, code);
-    return true;
-  };
-}
+import { isOAuthError } from "../_errors.ts";
+import { closedPort } from "../_ports.ts";
 
 /** A loopback server that answers `routes[path]` and 404 elsewhere. */
 function metadataServer(
@@ -149,7 +142,7 @@ Deno.test("lookerServer() refuses http:// on a non-loopback host", () => {
   ) {
     assert.throws(
       () => lookerServer({ lookerUrl: url }),
-      hasCode("insecure_http"),
+      isOAuthError("insecure_http"),
     );
   }
   assert.throws(
@@ -158,7 +151,7 @@ Deno.test("lookerServer() refuses http:// on a non-loopback host", () => {
         lookerUrl: "https://example.looker.com",
         apiUrl: "http://example.looker.com:19999",
       }),
-    hasCode("insecure_http"),
+    isOAuthError("insecure_http"),
   );
   assert.throws(
     () =>
@@ -166,7 +159,7 @@ Deno.test("lookerServer() refuses http:// on a non-loopback host", () => {
         lookerUrl: "http://example.looker.com",
         apiUrl: "https://example.looker.com:19999",
       }),
-    hasCode("insecure_http"),
+    isOAuthError("insecure_http"),
   );
 });
 
@@ -192,17 +185,17 @@ Deno.test("lookerServer() refuses file: and javascript: URLs", () => {
   ) {
     assert.throws(
       () => lookerServer({ lookerUrl: url }),
-      hasCode("invalid_argument"),
+      isOAuthError("invalid_argument"),
     );
     assert.throws(
       () =>
         lookerServer({ lookerUrl: "https://example.looker.com", apiUrl: url }),
-      hasCode("invalid_argument"),
+      isOAuthError("invalid_argument"),
     );
     // Opting in to insecure HTTP does not open other schemes.
     assert.throws(
       () => lookerServer({ lookerUrl: url, allowInsecureHttp: true }),
-      hasCode("invalid_argument"),
+      isOAuthError("invalid_argument"),
     );
   }
 });
@@ -211,7 +204,7 @@ Deno.test("lookerServer() refuses relative and malformed URLs", () => {
   for (const url of ["example.looker.com", "/auth", "", "https://"]) {
     assert.throws(
       () => lookerServer({ lookerUrl: url }),
-      hasCode("invalid_argument"),
+      isOAuthError("invalid_argument"),
     );
   }
 });
@@ -219,7 +212,7 @@ Deno.test("lookerServer() refuses relative and malformed URLs", () => {
 Deno.test("lookerServer() refuses credentials in the URL", () => {
   assert.throws(
     () => lookerServer({ lookerUrl: "https://user:pass@example.looker.com" }),
-    hasCode("invalid_argument"),
+    isOAuthError("invalid_argument"),
   );
   assert.throws(
     () =>
@@ -227,7 +220,7 @@ Deno.test("lookerServer() refuses credentials in the URL", () => {
         lookerUrl: "https://example.looker.com",
         apiUrl: "https://user@example.looker.com:19999",
       }),
-    hasCode("invalid_argument"),
+    isOAuthError("invalid_argument"),
   );
 });
 
@@ -296,27 +289,27 @@ Deno.test("oauthServer() applies the transport policy to every endpoint", () => 
   assert.throws(
     () =>
       oauthServer({ ...ok, authorizationEndpoint: "http://id.example.com/a" }),
-    hasCode("insecure_http"),
+    isOAuthError("insecure_http"),
   );
   assert.throws(
     () => oauthServer({ ...ok, tokenEndpoint: "http://id.example.com/t" }),
-    hasCode("insecure_http"),
+    isOAuthError("insecure_http"),
   );
   assert.throws(
     () => oauthServer({ ...ok, revocationEndpoint: "http://id.example.com/r" }),
-    hasCode("insecure_http"),
+    isOAuthError("insecure_http"),
   );
   assert.throws(
     () => oauthServer({ ...ok, authorizationEndpoint: "javascript:alert(1)" }),
-    hasCode("invalid_argument"),
+    isOAuthError("invalid_argument"),
   );
   assert.throws(
     () => oauthServer({ ...ok, tokenEndpoint: "file:///tmp/token" }),
-    hasCode("invalid_argument"),
+    isOAuthError("invalid_argument"),
   );
   assert.throws(
     () => oauthServer({ ...ok, tokenEndpoint: "https://a:b@id.example.com/t" }),
-    hasCode("invalid_argument"),
+    isOAuthError("invalid_argument"),
   );
   const loopback = oauthServer({
     authorizationEndpoint: "http://127.0.0.1:4000/authorize",
@@ -379,14 +372,14 @@ Deno.test("discover() with algorithm oauth2 reads only the RFC 8414 document", a
 
 Deno.test("discover() fails when neither document exists", async () => {
   await using server = metadataServer(() => ({}));
-  await assert.rejects(discover(server.base), hasCode("discovery_failed"));
+  await assert.rejects(discover(server.base), isOAuthError("discovery_failed"));
 });
 
 Deno.test("discover() refuses metadata naming another issuer", async () => {
   await using server = metadataServer(() => ({
     "/.well-known/openid-configuration": metadata("https://evil.example.com"),
   }));
-  await assert.rejects(discover(server.base), hasCode("discovery_failed"));
+  await assert.rejects(discover(server.base), isOAuthError("discovery_failed"));
 });
 
 Deno.test("discover() reports the issuer mismatch, not the fallback's 404", async () => {
@@ -394,7 +387,7 @@ Deno.test("discover() reports the issuer mismatch, not the fallback's 404", asyn
     "/.well-known/openid-configuration": metadata("https://evil.example.com"),
   }));
   await assert.rejects(discover(server.base), (err) => {
-    hasCode("discovery_failed")(err);
+    isOAuthError("discovery_failed")(err);
     const cause = (err as OAuthError).cause;
     assert.ok(
       cause instanceof oauth.OperationProcessingError &&
@@ -411,7 +404,7 @@ Deno.test("discover() refuses RFC 8414 metadata naming another issuer", async ()
       "https://evil.example.com",
     ),
   }));
-  await assert.rejects(discover(server.base), hasCode("discovery_failed"));
+  await assert.rejects(discover(server.base), isOAuthError("discovery_failed"));
 });
 
 Deno.test("discover() refuses metadata without a token endpoint", async () => {
@@ -421,7 +414,7 @@ Deno.test("discover() refuses metadata without a token endpoint", async () => {
       authorization_endpoint: `${base}/authorize`,
     },
   }));
-  await assert.rejects(discover(server.base), hasCode("discovery_failed"));
+  await assert.rejects(discover(server.base), isOAuthError("discovery_failed"));
 });
 
 Deno.test("discover() refuses an endpoint with http:// on a non-loopback host", async () => {
@@ -430,7 +423,7 @@ Deno.test("discover() refuses an endpoint with http:// on a non-loopback host", 
       token_endpoint: "http://id.example.com/token",
     }),
   }));
-  await assert.rejects(discover(server.base), hasCode("insecure_http"));
+  await assert.rejects(discover(server.base), isOAuthError("insecure_http"));
 });
 
 Deno.test("discover() refuses a javascript: authorization endpoint", async () => {
@@ -452,16 +445,13 @@ Deno.test("discover() refuses a javascript: authorization endpoint", async () =>
 Deno.test("discover() refuses an http:// issuer on a non-loopback host before any request", async () => {
   await assert.rejects(
     discover("http://id.example.com"),
-    hasCode("insecure_http"),
+    isOAuthError("insecure_http"),
   );
 });
 
 Deno.test("discover() reports an unreachable issuer as network_error", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
   await assert.rejects(
-    discover(`http://127.0.0.1:${port}`),
-    hasCode("network_error"),
+    discover(`http://127.0.0.1:${closedPort()}`),
+    isOAuthError("network_error"),
   );
 });

@@ -3,14 +3,14 @@ import {
   type AuthServer,
   lookerServer,
   MemoryTokenStore,
-  OAuthError,
-  type OAuthErrorCode,
   oauthServer,
   TokenSession,
   type TokenSessionOptions,
   type TokenSet,
   type TokenStore,
 } from "../../src/core/mod.ts";
+import { failsHiding } from "../_errors.ts";
+import { type RecordingServer, serveRecording } from "../_recording_server.ts";
 
 const CLIENT_ID = "looker-oauth-test-client";
 const REDIRECT = "http://localhost:8080/callback";
@@ -134,23 +134,39 @@ function session(
   });
 }
 
-function fails(code: OAuthErrorCode) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    const shown = `${err.message}\n${err.hint ?? ""}\n${
-      Deno.inspect(err, { depth: 10 })
-    }`;
-    assert.ok(!shown.includes(ACCESS), "the error shows the access token");
-    assert.ok(!shown.includes(REFRESH), "the error shows the refresh token");
-    return true;
-  };
+const fails = failsHiding([ACCESS, REFRESH]);
+
+/**
+ * A fakeLooker whose refreshes wait for `release()`; `arrived` settles when
+ * the first refresh request has reached it.
+ */
+function gatedLooker(): ReturnType<typeof fakeLooker> & {
+  arrived: Promise<void>;
+  release: () => void;
+} {
+  const arrived = Promise.withResolvers<void>();
+  const gate = Promise.withResolvers<void>();
+  const looker = fakeLooker({
+    beforeRefreshAnswer: () => {
+      arrived.resolve();
+      return gate.promise;
+    },
+  });
+  return Object.assign(looker, {
+    arrived: arrived.promise,
+    release: () => gate.resolve(),
+  });
 }
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => resolve = r);
-  return { promise, resolve };
+/** Another origin, recording the authorization header of every request. */
+function otherOrigin(): RecordingServer & {
+  authorizations(): (string | null)[];
+} {
+  const other = serveRecording(() => new Response("ok"));
+  return Object.assign(other, {
+    authorizations: () =>
+      other.requests.map((seen) => seen.headers.get("authorization")),
+  });
 }
 
 // getAccessToken()
@@ -216,21 +232,14 @@ Deno.test("TokenSession.getAccessToken() on an expired token without a refresh t
 // single flight
 
 Deno.test("TokenSession.getAccessToken() called 10 times at once on an expired token refreshes once", async () => {
-  const arrived = deferred();
-  const gate = deferred();
-  await using looker = fakeLooker({
-    beforeRefreshAnswer: () => {
-      arrived.resolve();
-      return gate.promise;
-    },
-  });
+  await using looker = gatedLooker();
   const store = new MemoryTokenStore(initial(-1));
   const s = session(looker.server, store);
   const all = Promise.all(
     Array.from({ length: 10 }, () => s.getAccessToken()),
   );
-  await arrived.promise; // every caller is waiting on the one refresh
-  gate.resolve();
+  await looker.arrived; // every caller is waiting on the one refresh
+  looker.release();
   const tokens = await all;
   assert.equal(looker.state.refreshes, 1);
   assert.equal(new Set(tokens).size, 1);
@@ -239,14 +248,7 @@ Deno.test("TokenSession.getAccessToken() called 10 times at once on an expired t
 });
 
 Deno.test("TokenSession.getAccessToken() shares one refresh in-process even over a store without a lock", async () => {
-  const arrived = deferred();
-  const gate = deferred();
-  await using looker = fakeLooker({
-    beforeRefreshAnswer: () => {
-      arrived.resolve();
-      return gate.promise;
-    },
-  });
+  await using looker = gatedLooker();
   const memory = new MemoryTokenStore(initial(-1));
   const unlocked: TokenStore = {
     load: () => memory.load(),
@@ -257,30 +259,23 @@ Deno.test("TokenSession.getAccessToken() shares one refresh in-process even over
   const all = Promise.all(
     Array.from({ length: 10 }, () => s.getAccessToken()),
   );
-  await arrived.promise;
-  gate.resolve();
+  await looker.arrived;
+  looker.release();
   const tokens = await all;
   assert.equal(looker.state.refreshes, 1);
   assert.equal(new Set(tokens).size, 1);
 });
 
 Deno.test("TokenSession: 10 sessions sharing one MemoryTokenStore refresh once", async () => {
-  const arrived = deferred();
-  const gate = deferred();
-  await using looker = fakeLooker({
-    beforeRefreshAnswer: () => {
-      arrived.resolve();
-      return gate.promise;
-    },
-  });
+  await using looker = gatedLooker();
   const store = new MemoryTokenStore(initial(-1));
   const sessions = Array.from(
     { length: 10 },
     () => session(looker.server, store),
   );
   const all = Promise.all(sessions.map((s) => s.getAccessToken()));
-  await arrived.promise;
-  gate.resolve();
+  await looker.arrived;
+  looker.release();
   const tokens = await all;
   // The server rotates refresh tokens and ends the grant on reuse: a second
   // refresh would have logged everyone out.
@@ -411,48 +406,32 @@ Deno.test("TokenSession.fetch() after a 401 and a refused refresh is login_requi
 
 Deno.test("TokenSession.fetch() refuses another origin and never sends the token there", async () => {
   await using looker = fakeLooker();
-  const seen: (string | null)[] = [];
-  const other = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (req) => {
-      seen.push(req.headers.get("authorization"));
-      return new Response("ok");
-    },
-  );
-  await using _ = { [Symbol.asyncDispose]: () => other.shutdown() };
+  await using other = otherOrigin();
   const store = new MemoryTokenStore(initial(10 * 60_000));
   const s = session(looker.server, store);
   for (
     const target of [
-      `http://127.0.0.1:${other.addr.port}/api/4.0/user`,
+      `${other.base}/api/4.0/user`,
       `http://localhost:${new URL(looker.base).port}/api/4.0/user`,
       `https://127.0.0.1:${new URL(looker.base).port}/api/4.0/user`,
-      `//127.0.0.1:${other.addr.port}/api/4.0/user`,
+      `//${new URL(other.base).host}/api/4.0/user`,
     ]
   ) {
     await assert.rejects(s.fetch(target), fails("invalid_argument"), target);
   }
+  const seen = other.authorizations();
   assert.deepEqual(seen, []);
   assert.deepEqual(looker.state.apiCalls, []);
   assert.equal(looker.state.refreshes, 0);
 });
 
 Deno.test("TokenSession.fetch() does not carry the token across a redirect to another origin", async () => {
-  const seen: (string | null)[] = [];
-  const other = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (req) => {
-      seen.push(req.headers.get("authorization"));
-      return new Response("ok");
-    },
-  );
-  await using _ = { [Symbol.asyncDispose]: () => other.shutdown() };
-  await using looker = fakeLooker({
-    redirectTo: `http://127.0.0.1:${other.addr.port}/collect`,
-  });
+  await using other = otherOrigin();
+  await using looker = fakeLooker({ redirectTo: `${other.base}/collect` });
   const store = new MemoryTokenStore(initial(10 * 60_000));
   const response = await session(looker.server, store).fetch("/api/4.0/moved");
   await response.body?.cancel();
+  const seen = other.authorizations();
   assert.equal(seen.length, 1);
   assert.equal(seen[0], null);
 });

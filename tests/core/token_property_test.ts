@@ -9,12 +9,17 @@ import {
   DEFAULT_EXPIRES_IN,
   exchangeCode,
   lookerServer,
-  OAUTH_ERROR_CODES,
-  OAuthError,
+  type OAuthError,
   oauthServer,
   refreshTokens,
   type TokenSet,
 } from "../../src/core/mod.ts";
+import {
+  assertWellFormedOAuthError,
+  base64url,
+  placeholder,
+  REDACTED,
+} from "./_property.ts";
 
 const CLIENT_ID = "looker-oauth-property-client";
 const REDIRECT = "http://localhost:8080/callback";
@@ -62,15 +67,8 @@ interface Case {
   now: number;
 }
 
-const BASE64URL =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 /** A secret that cannot occur in the library's own wording by chance. */
-const secret = fc.string({
-  unit: fc.constantFrom(...BASE64URL),
-  minLength: 16,
-  maxLength: 48,
-});
+const secret = base64url(16, 48);
 
 /** Any JSON value, built from random objects or from anything. */
 const jsonish: fc.Arbitrary<unknown> = fc.oneof(
@@ -617,24 +615,7 @@ async function call(
       });
     return { ok: true, tokens };
   } catch (err) {
-    if (!(err instanceof OAuthError)) {
-      assert.fail(
-        `${operation} rejected with ${
-          err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-        }, not an OAuthError`,
-      );
-    }
-    assert.ok(
-      (OAUTH_ERROR_CODES as readonly string[]).includes(err.code),
-      `unknown code ${err.code}`,
-    );
-    assert.equal(typeof err.message, "string");
-    for (const field of ["hint", "error", "errorDescription"] as const) {
-      assert.ok(
-        err[field] === undefined || typeof err[field] === "string",
-        `${field} is a ${typeof err[field]}`,
-      );
-    }
+    assertWellFormedOAuthError(err, `${operation} rejected with`);
     return { ok: false, error: err };
   }
 }
@@ -650,12 +631,9 @@ function shown(err: OAuthError): string {
   ].join("\n");
 }
 
-/** What the library shows in place of a secret. */
-const REDACTED = "[redacted]";
-
 /** Replaces `value` in a body, raw and JSON-escaped, by a character not in it. */
 function scrub(text: string, value: string): string {
-  const stand = value.includes("\uE000") ? "\uE001" : "\uE000";
+  const stand = placeholder(value);
   return text.replaceAll(JSON.stringify(value).slice(1, -1), stand)
     .replaceAll(value, stand);
 }

@@ -5,11 +5,17 @@ import {
   exchangeCode,
   lookerServer,
   OAuthError,
-  type OAuthErrorCode,
   oauthServer,
   refreshTokens,
   type TokenSet,
 } from "../../src/core/mod.ts";
+import { failsHiding } from "../_errors.ts";
+import { closedPort } from "../_ports.ts";
+import {
+  type RecordingServer,
+  type Seen,
+  serveRecording,
+} from "../_recording_server.ts";
 
 // --- fixtures -------------------------------------------------------------
 
@@ -24,49 +30,24 @@ const NEW_REFRESH = "RefreshToken-NEW-0a9b8c7d6e5f4a3b2c1d0e9f8a7b";
 const SECRETS = [CODE, VERIFIER, ACCESS, REFRESH, NEW_ACCESS, NEW_REFRESH];
 const NOW = 1_700_000_000_000;
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: Headers;
-  form: URLSearchParams;
-}
-
-interface TestServer extends AsyncDisposable {
-  base: string;
+interface TestServer extends RecordingServer {
   looker: AuthServer;
   generic: AuthServer;
-  requests: Seen[];
 }
 
-/** A loopback server that records every request, then lets `handler` answer. */
+/** A recording server, and a Looker and a generic server using it. */
 function serve(
   handler: (seen: Seen) => Response | Promise<Response>,
 ): TestServer {
-  const requests: Seen[] = [];
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    async (req) => {
-      const seen = {
-        method: req.method,
-        path: new URL(req.url).pathname,
-        headers: req.headers,
-        form: new URLSearchParams(await req.text()),
-      };
-      requests.push(seen);
-      return await handler(seen);
-    },
-  );
-  const base = `http://127.0.0.1:${server.addr.port}`;
-  return {
-    base,
+  const server = serveRecording(handler);
+  const { base } = server;
+  return Object.assign(server, {
     looker: lookerServer({ lookerUrl: base, apiUrl: base }),
     generic: oauthServer({
       authorizationEndpoint: `${base}/authorize`,
       tokenEndpoint: `${base}/token`,
     }),
-    requests,
-    [Symbol.asyncDispose]: () => server.shutdown(),
-  };
+  });
 }
 
 function tokens(extra: Record<string, unknown> = {}): Response {
@@ -116,32 +97,7 @@ function refresh(server: AuthServer, extra: Record<string, unknown> = {}) {
  * Asserts an `OAuthError` with `code` (and `status`) that shows no secret in
  * its message, hint, description or anywhere a logger would print.
  */
-function fails(code: OAuthErrorCode, status?: number) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    if (status !== undefined) assert.equal(err.status, status);
-    const shown = [
-      err.message,
-      err.hint ?? "",
-      err.errorDescription ?? "",
-      err.error ?? "",
-      Deno.inspect(err, { depth: 10 }),
-    ].join("\n");
-    for (const secret of SECRETS) {
-      assert.ok(!shown.includes(secret), `the error shows ${secret}`);
-    }
-    return true;
-  };
-}
-
-async function closedPort(): Promise<number> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  await Promise.resolve();
-  return port;
-}
+const fails = failsHiding(SECRETS);
 
 // --- exchangeCode: the request ---------------------------------------------
 
@@ -612,7 +568,7 @@ Deno.test("exchangeCode() gives up on a server that never answers", async () => 
 });
 
 Deno.test("exchangeCode() reports a refused connection as network_error", async () => {
-  const port = await closedPort();
+  const port = closedPort();
   const server = lookerServer({ lookerUrl: `http://127.0.0.1:${port}` });
   await assert.rejects(exchange(server), fails("network_error"));
   await assert.rejects(refresh(server), fails("network_error"));

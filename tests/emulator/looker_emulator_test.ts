@@ -10,44 +10,13 @@ import {
   startLookerEmulator,
 } from "../../src/emulator/looker_emulator.ts";
 import { browse } from "../../src/emulator/user_agent.ts";
+import { base64urlEncode, s256 } from "../_pkce.ts";
+import { startRedirectTarget } from "../_redirect_target.ts";
 
 // ------------------------------------------------------------- helpers --
 
-/** RFC 7636 S256, written here on its own so the test checks the emulator. */
-async function s256(verifier: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)),
-  );
-  return btoa(String.fromCharCode(...digest)).replace(/\+/g, "-")
-    .replace(/\//g, "_").replace(/=+$/, "");
-}
-
 function randomVerifier(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-")
-    .replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** A loopback redirect target that records every callback URL. */
-interface Receiver extends AsyncDisposable {
-  readonly redirectUri: string;
-  readonly callbacks: URL[];
-}
-
-function startReceiver(): Receiver {
-  const callbacks: URL[] = [];
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (request) => {
-      callbacks.push(new URL(request.url));
-      return new Response("Signed in. You may close this window.");
-    },
-  );
-  return {
-    redirectUri: `http://127.0.0.1:${server.addr.port}/callback`,
-    callbacks,
-    [Symbol.asyncDispose]: () => server.shutdown(),
-  };
+  return base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 const CLIENT_ID = "test-app";
@@ -496,7 +465,7 @@ Deno.test("a consent form without the session's CSRF token is refused", async ()
 });
 
 Deno.test("browse() signs in and allows through the emulator's pages", async () => {
-  await using receiver = startReceiver();
+  await using receiver = startRedirectTarget();
   await using looker = await start({
     apps: [app({ redirect_uri: receiver.redirectUri })],
   });
@@ -530,7 +499,7 @@ Deno.test("browse() signs in and allows through the emulator's pages", async () 
 });
 
 Deno.test("browse() with decision deny comes back with access_denied", async () => {
-  await using receiver = startReceiver();
+  await using receiver = startRedirectTarget();
   await using looker = await start({
     apps: [app({ redirect_uri: receiver.redirectUri })],
   });
@@ -547,7 +516,7 @@ Deno.test("browse() with decision deny comes back with access_denied", async () 
 });
 
 Deno.test("browse() is sent straight back when autoApprove is set", async () => {
-  await using receiver = startReceiver();
+  await using receiver = startRedirectTarget();
   await using looker = await start({
     autoApprove: true,
     apps: [app({ redirect_uri: receiver.redirectUri })],

@@ -15,32 +15,16 @@ import {
 } from "../../src/emulator/looker_emulator.ts";
 import { browse, type BrowseResult } from "../../src/emulator/user_agent.ts";
 import { LoginError } from "../../src/loopback/errors.ts";
-import { loginWithBrowser } from "../../src/loopback/login.ts";
+import {
+  type BrowserLoginOptions,
+  type BrowserLoginResult,
+  loginWithBrowser,
+} from "../../src/loopback/login.ts";
+import { isLoginError, isOAuthError } from "../_errors.ts";
+import { s256 } from "../_pkce.ts";
+import { assertPortFree, freePort } from "../_ports.ts";
 
 const CLIENT_ID = "login-tests";
-
-/** A port free on both 127.0.0.1 and ::1 at the time of the call. */
-function freePort(): number {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const v4 = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (v4.addr as Deno.NetAddr).port;
-    try {
-      Deno.listen({ hostname: "::1", port }).close();
-      return port;
-    } catch {
-      // taken on ::1: try another
-    } finally {
-      v4.close();
-    }
-  }
-  throw new Error("no port free on both 127.0.0.1 and ::1");
-}
-
-/** Asserts the port can be bound again on both loopback addresses. */
-function assertPortFree(port: number): void {
-  Deno.listen({ hostname: "127.0.0.1", port }).close();
-  Deno.listen({ hostname: "::1", port }).close();
-}
 
 interface Setup extends AsyncDisposable {
   readonly looker: LookerEmulator;
@@ -73,30 +57,24 @@ async function setUp(): Promise<Setup> {
   };
 }
 
-function isLoginError(code: LoginError["code"]) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof LoginError, `not a LoginError: ${err}`);
-    assert.equal(err.code, code);
-    return true;
-  };
-}
-
-function isOAuthError(code: OAuthError["code"]) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
-    assert.equal(err.code, code);
-    return true;
-  };
+/** loginWithBrowser() with the set-up server, client and redirect URI. */
+function loginTo(
+  s: Setup,
+  options: Omit<BrowserLoginOptions, "server" | "clientId" | "redirectUri">,
+): Promise<BrowserLoginResult> {
+  return loginWithBrowser({
+    server: s.server,
+    clientId: CLIENT_ID,
+    redirectUri: s.redirectUri,
+    ...options,
+  });
 }
 
 Deno.test("loginWithBrowser() signs in through the emulator's sign-in and consent pages", async () => {
   await using s = await setUp();
   let browsing: Promise<BrowseResult> | undefined;
   const opened: URL[] = [];
-  const { tokens, redirectUri } = await loginWithBrowser({
-    server: s.server,
-    clientId: CLIENT_ID,
-    redirectUri: s.redirectUri,
+  const { tokens, redirectUri } = await loginTo(s, {
     callbackTimeout: 10_000,
     open: (url) => {
       opened.push(url);
@@ -121,10 +99,7 @@ Deno.test("loginWithBrowser() fails with access_denied when the person denies", 
   await using s = await setUp();
   let browsing: Promise<BrowseResult> | undefined;
   await assert.rejects(
-    loginWithBrowser({
-      server: s.server,
-      clientId: CLIENT_ID,
-      redirectUri: s.redirectUri,
+    loginTo(s, {
       callbackTimeout: 10_000,
       open: (url) => {
         browsing = browse(url, { decision: "deny" });
@@ -142,10 +117,7 @@ Deno.test("loginWithBrowser() times out when no answer comes, and frees the port
   await using s = await setUp();
   let opened = 0;
   await assert.rejects(
-    loginWithBrowser({
-      server: s.server,
-      clientId: CLIENT_ID,
-      redirectUri: s.redirectUri,
+    loginTo(s, {
       callbackTimeout: 200,
       open: () => {
         opened++;
@@ -162,10 +134,7 @@ Deno.test("loginWithBrowser() stops with cancelled on the abort signal, and free
   await using s = await setUp();
   const controller = new AbortController();
   await assert.rejects(
-    loginWithBrowser({
-      server: s.server,
-      clientId: CLIENT_ID,
-      redirectUri: s.redirectUri,
+    loginTo(s, {
       signal: controller.signal,
       open: () => controller.abort(),
     }),
@@ -178,10 +147,7 @@ Deno.test("loginWithBrowser() with an already aborted signal opens nothing and s
   await using s = await setUp();
   let opened = 0;
   await assert.rejects(
-    loginWithBrowser({
-      server: s.server,
-      clientId: CLIENT_ID,
-      redirectUri: s.redirectUri,
+    loginTo(s, {
       signal: AbortSignal.abort(),
       open: () => {
         opened++;
@@ -198,10 +164,7 @@ Deno.test("loginWithBrowser() reports port_in_use naming the port", async () => 
   using _blocker = Deno.listen({ hostname: "127.0.0.1", port: s.port });
   let opened = 0;
   await assert.rejects(
-    loginWithBrowser({
-      server: s.server,
-      clientId: CLIENT_ID,
-      redirectUri: s.redirectUri,
+    loginTo(s, {
       open: () => {
         opened++;
       },
@@ -258,10 +221,7 @@ Deno.test("loginWithBrowser() accepts the redirected URL pasted by the person, a
     }
     return fetch(input, init);
   };
-  const login = loginWithBrowser({
-    server: s.server,
-    clientId: CLIENT_ID,
-    redirectUri: s.redirectUri,
+  const login = loginTo(s, {
     callbackTimeout: 10_000,
     pasted: pasted.iterable,
     onPasteRejected: (err) => {
@@ -365,15 +325,6 @@ for (
 
 // PKCE (issue 4, item 16) ---------------------------------------------------------
 
-async function s256(verifier: string): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(verifier),
-  );
-  return btoa(String.fromCharCode(...new Uint8Array(digest)))
-    .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 Deno.test("startAuthorization() uses a fresh 43-128 character unreserved verifier, S256 and never plain", async () => {
   const server = lookerServer({ lookerUrl: "https://example.looker.com" });
   const verifiers = new Set<string>();
@@ -408,10 +359,7 @@ Deno.test("loginWithBrowser() sends a fresh verifier and state on every login", 
   for (let i = 0; i < 2; i++) {
     const controller = new AbortController();
     await assert.rejects(
-      loginWithBrowser({
-        server: s.server,
-        clientId: CLIENT_ID,
-        redirectUri: s.redirectUri,
+      loginTo(s, {
         signal: controller.signal,
         open: (url) => {
           seen.push(url);

@@ -12,28 +12,12 @@ import {
   loginWithBrowser,
 } from "../../src/loopback/login.ts";
 import { launchChromium, SKIP_BROWSER_TESTS } from "../_chromium.ts";
+import { freePort } from "../_ports.ts";
 
 const CLIENT_ID = "chromium-tests";
 // Without Chromium the tests run and fail with the install instruction;
 // LOOKER_OAUTH_SKIP_BROWSER_TESTS=1 skips them.
 const ignore = SKIP_BROWSER_TESTS;
-
-/** A port free on both 127.0.0.1 and ::1 at the time of the call. */
-function freePort(): number {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const v4 = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (v4.addr as Deno.NetAddr).port;
-    try {
-      Deno.listen({ hostname: "::1", port }).close();
-      return port;
-    } catch {
-      // taken on ::1: try another
-    } finally {
-      v4.close();
-    }
-  }
-  throw new Error("no port free on both 127.0.0.1 and ::1");
-}
 
 /** Everything the page complained about, and every callback it requested. */
 function watch(page: Page, origin: string) {

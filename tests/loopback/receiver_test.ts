@@ -10,11 +10,13 @@ import {
   oauthServer,
   parseCallback,
 } from "../../src/core/mod.ts";
-import { LoginError } from "../../src/loopback/errors.ts";
+import type { LoginError } from "../../src/loopback/errors.ts";
 import {
   type LoopbackReceiver,
   startLoopbackReceiver,
 } from "../../src/loopback/receiver.ts";
+import { isLoginError, isOAuthError } from "../_errors.ts";
+import { assertPortFree, freePort } from "../_ports.ts";
 
 // Recognisable values: if any of them shows up in a page, it was echoed.
 const STATE = "PLANTED-STATE-4f1c9e0b7d2a6c35e8b1";
@@ -129,44 +131,6 @@ async function raw(
   } finally {
     conn.close();
   }
-}
-
-/** A port free on both 127.0.0.1 and ::1 at the time of the call. */
-function freePort(): number {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const v4 = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (v4.addr as Deno.NetAddr).port;
-    try {
-      Deno.listen({ hostname: "::1", port }).close();
-      return port;
-    } catch {
-      // taken on ::1: try another
-    } finally {
-      v4.close();
-    }
-  }
-  throw new Error("no port free on both 127.0.0.1 and ::1");
-}
-
-/** Asserts the port can be bound again on `hostname`. */
-function assertPortFree(hostname: string, port: number): void {
-  Deno.listen({ hostname, port }).close();
-}
-
-function isLoginError(code: LoginError["code"]) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof LoginError, `not a LoginError: ${err}`);
-    assert.equal(err.code, code);
-    return true;
-  };
-}
-
-function isOAuthError(code: OAuthError["code"]) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
-    assert.equal(err.code, code);
-    return true;
-  };
 }
 
 const GOOD = `code=${CODE}&state=${STATE}`;
@@ -515,7 +479,7 @@ Deno.test("startLoopbackReceiver() fails on a localhost port taken on ::1 only, 
     }),
     isLoginError("port_in_use"),
   );
-  assertPortFree("127.0.0.1", port);
+  assertPortFree(port, ["127.0.0.1"]);
 });
 
 Deno.test("startLoopbackReceiver() picks another free port in any-port mode", async () => {
@@ -690,8 +654,7 @@ Deno.test("startLoopbackReceiver() close() frees the port and is idempotent", as
   await Promise.all([receiver.close(), receiver.close()]);
   await receiver.close();
   await receiver[Symbol.asyncDispose]();
-  assertPortFree("127.0.0.1", port);
-  assertPortFree("::1", port);
+  assertPortFree(port, ["127.0.0.1", "::1"]);
   // And a new receiver can take the same port.
   await using again = await startLoopbackReceiver({
     redirectUri: `http://localhost:${port}/callback`,
@@ -706,7 +669,7 @@ Deno.test("startLoopbackReceiver() close() frees the port after a finished login
   const answer = await get(h.callback(GOOD));
   assert.equal(answer.status, 200);
   await h.receiver.close();
-  assertPortFree("127.0.0.1", h.port);
+  assertPortFree(h.port, ["127.0.0.1"]);
 });
 
 // submit() --------------------------------------------------------------------------------------------
