@@ -15,7 +15,6 @@
  */
 import { EXIT, report } from "./_errors.ts";
 import { type Io, processIo } from "./_io.ts";
-import { VERSION } from "./_version.ts";
 
 /** What a command's module exports. */
 export interface CommandModule {
@@ -24,6 +23,9 @@ export interface CommandModule {
   /** Runs the command; returns the exit code. */
   run(argv: string[], io: Io): Promise<number>;
 }
+
+/** The version `--version` prints; a test keeps it equal to deno.json's. */
+export const VERSION = "0.1.0";
 
 /** A command module. */
 export interface Command {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { VERSION } from "../../src/cli/_version.ts";
+import { VERSION } from "../../src/cli/main.ts";
 
 Deno.test("VERSION equals deno.json's version", async () => {
   const config = JSON.parse(
