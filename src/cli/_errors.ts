@@ -51,6 +51,8 @@ export function report(err: unknown, io: Io, command?: string): number {
     return err.exitCode;
   }
   if (err instanceof Error) {
+    // Matched by name and code rather than instanceof: importing the error
+    // classes here would put core modules on the `token` fast path.
     const e = err as Coded;
     let exit: number = EXIT.failure;
     let hint = typeof e.hint === "string" ? e.hint : undefined;
