@@ -16,6 +16,8 @@ export interface Io {
   env(name: string): string | undefined;
   /** The clock, epoch ms. */
   now(): number;
+  /** Whether --debug was given. */
+  readonly debugging: boolean;
   /** Debug lines (--debug), never with secrets. */
   debug(text: string): void;
 }
@@ -31,6 +33,7 @@ export function processIo(debug = false): Io {
     stderrIsTty: Deno.stderr.isTerminal(),
     env: (name) => Deno.env.get(name),
     now: () => Date.now(),
+    debugging: debug,
     debug: debug
       ? (text) => writeAll(Deno.stderr, encoder.encode(`debug: ${text}\n`))
       : () => {},

@@ -30,6 +30,7 @@ export function serverFor(profile: Profile): AuthServer {
 
 /** A fetch that logs each request's method, URL (no query) and status on --debug. */
 export function debugFetch(io: Io): typeof fetch {
+  if (!io.debugging) return (input, init) => fetch(input, init);
   return async (input, init) => {
     const request = new Request(input, init);
     const url = new URL(request.url);

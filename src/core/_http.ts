@@ -60,6 +60,14 @@ export function parseEndpoint(
   return url;
 }
 
+/**
+ * A Looker API URL without trailing slashes or an `/api` or `/api/4.0` suffix
+ * (as `LOOKERSDK_BASE_URL` is sometimes written).
+ */
+export function lookerApiBase(url: string): string {
+  return url.replace(/\/+$/, "").replace(/\/api(?:\/\d+\.\d+)?$/, "");
+}
+
 /** Removes one trailing slash and any query or fragment. */
 export function baseOf(url: URL): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;

@@ -7,7 +7,12 @@
 import * as oauth from "oauth4webapi";
 import { OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
-import { baseOf, parseEndpoint, rootTransportError } from "./_http.ts";
+import {
+  baseOf,
+  lookerApiBase,
+  parseEndpoint,
+  rootTransportError,
+} from "./_http.ts";
 import { transport } from "./_oauth.ts";
 
 /**
@@ -98,7 +103,7 @@ export function lookerServer(options: LookerServerOptions): AuthServer {
     insecure,
   );
   const lookerUrl = baseOf(ui);
-  const apiUrl = baseOf(api).replace(/\/api(?:\/\d+\.\d+)?$/, "");
+  const apiUrl = lookerApiBase(baseOf(api));
   return {
     metadata: {
       issuer: lookerUrl,

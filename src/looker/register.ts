@@ -5,7 +5,7 @@
  * @module
  */
 import type { HttpOptions } from "../core/http_options.ts";
-import { OAuthError } from "../core/errors.ts";
+import { boundedFetch, lookerApiBase } from "../core/_http.ts";
 import { lookerApiError } from "./api_error.ts";
 
 /** An OAuth client app as Looker stores it. */
@@ -79,30 +79,13 @@ export interface LookerAppRegistrationResult {
 export async function registerLookerApp(
   registration: LookerAppRegistration,
 ): Promise<LookerAppRegistrationResult> {
-  const send = registration.fetch ?? globalThis.fetch;
-  const api = registration.apiUrl.replace(/\/+$/, "").replace(
-    /\/api(?:\/\d+\.\d+)?$/,
-    "",
-  );
-  const call = async (
+  const api = lookerApiBase(registration.apiUrl);
+  const send = boundedFetch(registration);
+  const call = (
     method: string,
     path: string,
     init: RequestInit = {},
-  ): Promise<Response> => {
-    try {
-      return await send(`${api}${path}`, {
-        ...init,
-        method,
-        signal: registration.signal ??
-          AbortSignal.timeout(registration.timeout ?? 30_000),
-      });
-    } catch (cause) {
-      throw new OAuthError("network_error", `could not reach ${api}`, {
-        cause,
-        hint: "check the API URL",
-      });
-    }
-  };
+  ): Promise<Response> => send(`${api}${path}`, { ...init, method });
 
   const login = await call("POST", "/api/4.0/login", {
     headers: { "content-type": "application/x-www-form-urlencoded" },

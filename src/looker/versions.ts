@@ -6,6 +6,7 @@
  */
 import type { HttpOptions } from "../core/http_options.ts";
 import { OAuthError } from "../core/errors.ts";
+import { boundedFetch, lookerApiBase } from "../core/_http.ts";
 import type { LookerHosts } from "../core/server.ts";
 
 /** What `GET {api}/api/versions` says about the hosts. */
@@ -39,27 +40,9 @@ export async function fetchLookerVersions(
   apiUrl: string,
   options: HttpOptions = {},
 ): Promise<LookerVersions> {
-  const base = apiUrl.replace(/\/+$/, "").replace(/\/api(?:\/\d+\.\d+)?$/, "");
-  const send = options.fetch ?? globalThis.fetch;
-  const url = `${base}/api/versions`;
-  let response: Response;
-  try {
-    response = await send(url, {
-      headers: { accept: "application/json" },
-      signal: options.signal ?? AbortSignal.timeout(options.timeout ?? 10_000),
-    });
-  } catch (cause) {
-    const timedOut = cause instanceof DOMException &&
-      cause.name === "TimeoutError";
-    throw new OAuthError(
-      timedOut ? "timeout" : "network_error",
-      `could not reach ${new URL(url).host}`,
-      {
-        cause,
-        hint: "check the Looker URL and that it is reachable from here",
-      },
-    );
-  }
+  const url = `${lookerApiBase(apiUrl)}/api/versions`;
+  const send = boundedFetch({ ...options, timeout: options.timeout ?? 10_000 });
+  const response = await send(url, { headers: { accept: "application/json" } });
   let body: Record<string, unknown> | undefined;
   try {
     body = response.ok ? await response.json() : undefined;

@@ -6,6 +6,7 @@
  * @module
  */
 import { OAuthError } from "../core/errors.ts";
+import { redact } from "../core/_http.ts";
 import { LoginError } from "./errors.ts";
 import { page, plain } from "./_pages.ts";
 
@@ -286,12 +287,13 @@ function failure(err: unknown, callback: URL): Outcome {
   }
   // The message may quote what the server sent (an error_description); the
   // page must not show the callback's code or state, even quoted back.
-  let message = err instanceof Error ? err.message : "unknown error";
-  for (const name of ["code", "state"]) {
-    for (const value of callback.searchParams.getAll(name)) {
-      if (value.length >= 4) message = message.split(value).join("[redacted]");
-    }
-  }
+  const message = redact(
+    err instanceof Error ? err.message : "unknown error",
+    [
+      ...callback.searchParams.getAll("code"),
+      ...callback.searchParams.getAll("state"),
+    ],
+  );
   return {
     status: 400,
     kind: "failure",
