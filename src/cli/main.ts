@@ -2,7 +2,13 @@
  * The `looker-oauth` command line: dispatches to one module per command,
  * loaded only when that command runs (the `token` path stays small).
  *
- * Every command but `token` is imported by a computed specifier (see
+ * `token` is imported statically (as `cli.ts` imports this module), so a
+ * `token` call has no dynamic `import()`: one would cost it about 0.5 MiB of
+ * peak memory (bench/RESULTS.md). Such a call also never turns the event
+ * loop, so it never writes Deno's V8 code cache; the other commands and the
+ * token refresh do.
+ *
+ * Every other command is imported by a computed specifier (see
  * {@linkcode lazy}): before running a program, `deno run` reads and analyses
  * everything reachable through string-literal `import()`s, so literal imports
  * here would make each `token` call read the login, loopback, Looker and
@@ -15,6 +21,7 @@
  */
 import { EXIT, report } from "./_errors.ts";
 import { type Io, processIo } from "./_io.ts";
+import * as token from "./token.ts";
 
 /** What a command's module exports. */
 export interface CommandModule {
@@ -43,7 +50,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
   token: {
     summary: "print a valid access token (refreshed if needed)",
-    load: () => import("./token.ts"),
+    load: () => Promise.resolve(token),
   },
   api: {
     summary: "call the Looker API with the signed-in session",
