@@ -271,14 +271,24 @@ export async function signIn(
     ...(insecure ? { insecureHttp: true } : {}),
     signedInAt: io.now(),
   };
-  // Who signed in, over the fresh tokens in memory (a refresh on the way is
-  // kept), then one write of the profile and one of the tokens.
+  // The tokens are saved while the server says who signed in (over the
+  // fresh tokens in memory); the profile, which names the user, is written
+  // once that is known. A refresh during the lookup is saved after it.
+  const savingTokens = store.withLock(() => store.save(tokens));
+  savingTokens.catch(() => {}); // awaited below
   const fresh = new MemoryTokenStore(tokens);
   const user = await whoIsSignedIn(record, server, fresh, tokens, io);
   const saved = user ? { ...record, user } : record;
-  await saveProfile(home, profile, saved);
+  // Both writes finish (no temp file left behind) before either fails.
+  const writes = await Promise.allSettled([
+    saveProfile(home, profile, saved),
+    savingTokens,
+  ]);
+  for (const write of writes) {
+    if (write.status === "rejected") throw write.reason;
+  }
   const latest = (await fresh.load()) ?? tokens;
-  await store.withLock(() => store.save(latest));
+  if (latest !== tokens) await store.withLock(() => store.save(latest));
   const who = user
     ? ` as ${user.displayName ?? user.id ?? "?"}${
       user.email ? ` <${user.email}>` : ""

@@ -134,7 +134,11 @@ export async function loginWithBrowser(
   const stop = Promise.withResolvers<never>();
   stop.promise.catch(() => {});
   const waitMs = options.callbackTimeout ?? 300_000;
-  const timer = setTimeout(() => {
+  // AbortSignal.timeout, not setTimeout: in Deno 2.9 the first setTimeout
+  // loads the node:timers polyfill (about 20 modules, 5 ms at startup). Its
+  // timer does not keep the process alive; the listening receiver does.
+  const deadline = AbortSignal.timeout(waitMs);
+  const onTimeout = () => {
     if (receiver.phase === "waiting") {
       stop.reject(
         new LoginError(
@@ -144,7 +148,8 @@ export async function loginWithBrowser(
         ),
       );
     }
-  }, waitMs);
+  };
+  deadline.addEventListener("abort", onTimeout, { once: true });
   const onAbort = () =>
     stop.reject(new LoginError("cancelled", "the sign-in was cancelled"));
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -174,7 +179,7 @@ export async function loginWithBrowser(
     const tokens = await Promise.race(racers);
     return { tokens, redirectUri: receiver.redirectUri };
   } finally {
-    clearTimeout(timer);
+    deadline.removeEventListener("abort", onTimeout);
     options.signal?.removeEventListener("abort", onAbort);
     await receiver.close();
   }

@@ -93,6 +93,22 @@ Deno.test("login keeps the tokens in a 0600 file in a 0700 folder, and the setti
   assert.ok(!text.includes(tokens.refreshToken!), "nor a refresh token");
 });
 
+Deno.test("login with an access token about to expire: the refresh made for the user lookup is what is saved", async () => {
+  await using t = await tempHome();
+  // Under the session's 60 s margin: reading the user refreshes first, and
+  // the refresh token rotates.
+  await using looker = await startLooker({ accessTokenTtl: 30 });
+  const { stderr } = await signIn(t, looker);
+  assert.equal(looker.emulator.stats.codeExchanges, 1);
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  assert.match(stderr, /Signed in to .* as /);
+  // The saved refresh token is the rotated one: using it is no reuse.
+  const api = await runCli(["api", "/user"], { home: t.home });
+  assert.equal(api.code, 0, api.stderr);
+  assert.equal(looker.emulator.stats.refreshes, 2);
+  assert.equal(looker.emulator.stats.refreshReuses, 0);
+});
+
 Deno.test("login --issuer against oidc-provider: discovery, any-port 127.0.0.1 redirect, iss; then token, refresh, status, logout revokes", async () => {
   await using t = await tempHome();
   await using op = await startOidcProvider();

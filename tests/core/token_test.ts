@@ -516,6 +516,97 @@ Deno.test("exchangeCode() refuses a declared Content-Length above the limit", as
   );
 });
 
+/**
+ * A server that writes `head` (status line and headers) and then `body` as
+ * given, byte for byte: for framings Deno.serve will not send. With
+ * `stall`, it keeps the connection open after the body instead of closing.
+ */
+function serveRaw(head: string, body: Uint8Array, stall = false) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const open = new Set<Deno.Conn>();
+  const served = (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      try {
+        await conn.read(new Uint8Array(64 * 1024));
+        await conn.write(new TextEncoder().encode(head));
+        for (let at = 0; at < body.length; at += 16 * 1024) {
+          await conn.write(body.subarray(at, at + 16 * 1024));
+        }
+      } catch {
+        // the client gave up: expected
+      }
+      if (!stall) {
+        open.delete(conn);
+        conn.close();
+      }
+    }
+  })();
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    looker: lookerServer({ lookerUrl: base, apiUrl: base }),
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of open) conn.close();
+      await served.catch(() => {});
+    },
+  };
+}
+
+function chunked(text: string): Uint8Array {
+  const size = 16 * 1024;
+  let out = "";
+  for (let at = 0; at < text.length; at += size) {
+    const part = text.slice(at, at + size);
+    out += `${part.length.toString(16)}\r\n${part}\r\n`;
+  }
+  return new TextEncoder().encode(`${out}0\r\n\r\n`);
+}
+
+Deno.test("exchangeCode() counts a chunked body whose Content-Length claims less", async () => {
+  // Transfer-Encoding overrides Content-Length: the body is not cut at 10.
+  await using s = serveRaw(
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" +
+      "content-length: 10\r\ntransfer-encoding: chunked\r\n\r\n",
+    chunked(" ".repeat(64 * 1024)),
+  );
+  await assert.rejects(
+    exchange(s.looker, { maxResponseBytes: 1024 }),
+    fails("response_too_large"),
+  );
+});
+
+Deno.test("exchangeCode() counts a compressed body after decoding, not its Content-Length", async () => {
+  const gzip = new Uint8Array(
+    await new Response(
+      new Blob([" ".repeat(64 * 1024)]).stream().pipeThrough(
+        new CompressionStream("gzip"),
+      ),
+    ).arrayBuffer(),
+  );
+  assert.ok(gzip.length < 1024);
+  await using s = serveRaw(
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" +
+      `content-encoding: gzip\r\ncontent-length: ${gzip.length}\r\n\r\n`,
+    gzip,
+  );
+  await assert.rejects(
+    exchange(s.looker, { maxResponseBytes: 1024 }),
+    fails("response_too_large"),
+  );
+});
+
+Deno.test("exchangeCode() gives up on a body that stops short of its Content-Length", async () => {
+  await using s = serveRaw(
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" +
+      "content-length: 100\r\n\r\n",
+    new TextEncoder().encode('{"access_token":'),
+    true,
+  );
+  await assert.rejects(exchange(s.looker, { timeout: 300 }), fails("timeout"));
+});
+
 Deno.test("exchangeCode() gives up on a body that drips slowly", async () => {
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let cancelled!: () => void;
