@@ -372,6 +372,8 @@ export interface BundleFigures {
   own: { minified: number; gzip: number };
   /** bench/_browser_app.ts: what a Looker browser app imports. */
   app: { minified: number; gzip: number };
+  /** bench/_browser_signin.ts: the Looker sign-in functions alone. */
+  signIn: { minified: number; gzip: number };
   /** Minified bytes per source file of the core bundle (from its source map). */
   bySource: { source: string; bytes: number }[];
   /** Bytes of string literals (messages, hints) in the core bundle. */
@@ -443,11 +445,16 @@ export async function benchBundle(): Promise<BundleFigures> {
       "oauth4webapi",
     ]);
     const app = await bundle("bench/_browser_app.ts", `${dir}/app.min.js`);
+    const signIn = await bundle(
+      "bench/_browser_signin.ts",
+      `${dir}/signin.min.js`,
+    );
     const figures: BundleFigures = {
       core: { minified: core.length, gzip: await gzipSize(core) },
       oauth4webapi: { minified: o4w.length, gzip: await gzipSize(o4w) },
       own: { minified: own.length, gzip: await gzipSize(own) },
       app: { minified: app.length, gzip: await gzipSize(app) },
+      signIn: { minified: signIn.length, gzip: await gzipSize(signIn) },
       bySource: await bytesBySource(core, `${dir}/core.min.js.map`),
       strings: await stringBytes(own),
       command,
@@ -463,6 +470,7 @@ export async function benchBundle(): Promise<BundleFigures> {
     row("core's own code (oauth4webapi external)", figures.own);
     row("  of which string literals", figures.strings);
     row("a Looker browser app (bench/_browser_app.ts)", figures.app);
+    row("sign-in alone (bench/_browser_signin.ts)", figures.signIn);
     say("  minified bytes by source (core bundle, from its source map):");
     for (const { source, bytes } of figures.bySource.slice(0, 8)) {
       say(`    ${String(bytes).padStart(6)}  ${source}`);

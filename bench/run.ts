@@ -202,6 +202,12 @@ function rows(r: Results): Row[] {
       target: "(reference)",
       verdict: "—",
     });
+    out.push({
+      figure: "the Looker sign-in alone (bench/_browser_signin.ts), min+gz",
+      measured: `${r.bundle.signIn.gzip.toLocaleString("en-US")} B`,
+      target: "(reference)",
+      verdict: "—",
+    });
   } else if (broken("bundle")) out.push(brokenRow("core browser bundle"));
   if (r.core) {
     for (const row of r.core) {
@@ -363,6 +369,7 @@ ${row("oauth4webapi parts the core uses", b.oauth4webapi)}
 ${row("the core's own code (oauth4webapi external)", b.own)}
 ${row("… of which string literals (messages, hints)", b.strings)}
 ${row("a Looker browser app's imports (bench/_browser_app.ts)", b.app)}
+${row("the Looker sign-in alone (bench/_browser_signin.ts)", b.signIn)}
 
 Minified bytes by source file (core bundle, from its source map):
 
