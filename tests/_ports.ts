@@ -4,29 +4,47 @@
  * @module
  */
 
+// Ports handed out here come from below the kernel's ephemeral range
+// (Linux: 32768-60999; macOS, Windows: 49152 and up). Tests running in
+// parallel bind port 0 and open client connections, which take ephemeral
+// ports: a port found free there can be taken again before the test uses it.
+const LOW = 20_000;
+const HIGH = 32_767;
+
+function randomPort(): number {
+  return LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
+}
+
+function canBind(hostname: string, port: number): boolean {
+  try {
+    Deno.listen({ hostname, port }).close();
+    return true;
+  } catch (err) {
+    // No IPv6 loopback here: only 127.0.0.1 counts.
+    if (hostname === "::1" && err instanceof Deno.errors.AddrNotAvailable) {
+      return true;
+    }
+    if (err instanceof Deno.errors.AddrInUse) return false;
+    throw err;
+  }
+}
+
 /** A port free on both 127.0.0.1 and ::1 right now (for a localhost redirect). */
 export function freePort(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const v4 = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (v4.addr as Deno.NetAddr).port;
-    try {
-      Deno.listen({ hostname: "::1", port }).close();
-      return port;
-    } catch (err) {
-      if (err instanceof Deno.errors.AddrNotAvailable) return port;
-    } finally {
-      v4.close();
-    }
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = randomPort();
+    if (canBind("127.0.0.1", port) && canBind("::1", port)) return port;
   }
   throw new Error("no port free on both 127.0.0.1 and ::1");
 }
 
 /** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
 export function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = randomPort();
+    if (canBind("127.0.0.1", port)) return port;
+  }
+  throw new Error("no free port on 127.0.0.1");
 }
 
 /** Whether this machine has IPv6 loopback. */
