@@ -6,6 +6,7 @@ import { startLookerEmulator } from "../src/emulator/looker_emulator.ts";
 import { lookerServer } from "../src/core/server.ts";
 import { MemoryTokenStore, type TokenStore } from "../src/core/store.ts";
 import { TokenSession } from "../src/core/session.ts";
+import { closedPort } from "../tests/_ports.ts";
 import { FileTokenStore } from "../src/store/file_store.ts";
 import {
   type Cmd,
@@ -205,7 +206,8 @@ export interface LoginFigures {
  */
 export async function benchLogin(plan: Plan): Promise<LoginFigures> {
   const perms = compilePermissions();
-  const port = freePort();
+  // Below the ephemeral range: not a port the system hands out meanwhile.
+  const port = closedPort();
   const redirectUri = `http://127.0.0.1:${port}/callback`;
   const clientId = "bench-cli";
   await using looker = await startLookerEmulator({
@@ -289,14 +291,6 @@ export async function benchLogin(plan: Plan): Promise<LoginFigures> {
   } finally {
     await Deno.remove(scratch, { recursive: true });
   }
-}
-
-/** A port free right now on 127.0.0.1. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /**

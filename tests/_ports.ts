@@ -29,22 +29,23 @@ function canBind(hostname: string, port: number): boolean {
   }
 }
 
-/** A port free on both 127.0.0.1 and ::1 right now (for a localhost redirect). */
-export function freePort(): number {
+/** A random port below the ephemeral range that every one of `hostnames` can bind. */
+function unusedPort(hostnames: readonly string[]): number {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = randomPort();
-    if (canBind("127.0.0.1", port) && canBind("::1", port)) return port;
+    if (hostnames.every((hostname) => canBind(hostname, port))) return port;
   }
-  throw new Error("no port free on both 127.0.0.1 and ::1");
+  throw new Error(`no port free on ${hostnames.join(" and ")}`);
+}
+
+/** A port free on both 127.0.0.1 and ::1 right now (for a localhost redirect). */
+export function freePort(): number {
+  return unusedPort(["127.0.0.1", "::1"]);
 }
 
 /** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
 export function closedPort(): number {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = randomPort();
-    if (canBind("127.0.0.1", port)) return port;
-  }
-  throw new Error("no free port on 127.0.0.1");
+  return unusedPort(["127.0.0.1"]);
 }
 
 /** Whether this machine has IPv6 loopback. */
