@@ -6,6 +6,9 @@ import { startLookerEmulator } from "../src/emulator/looker_emulator.ts";
 import { lookerServer } from "../src/core/server.ts";
 import { MemoryTokenStore, type TokenStore } from "../src/core/store.ts";
 import { TokenSession } from "../src/core/session.ts";
+import { exchangeCode, type TokenSet } from "../src/core/token.ts";
+import { startAuthorization } from "../src/core/authorization.ts";
+import { parseCallback } from "../src/core/callback.ts";
 import { closedPort } from "../tests/_ports.ts";
 import { FileTokenStore } from "../src/store/file_store.ts";
 import {
@@ -656,40 +659,48 @@ export interface SessionFigures {
 }
 
 /**
- * 1,000 concurrent getAccessToken() calls on an expired token, against a tiny
- * loopback token server; a fresh session and store each round.
+ * 1,000 concurrent getAccessToken() calls on an expired token, against the
+ * Looker emulator (which rotates refresh tokens and revokes the grant when a
+ * rotated one comes back); a fresh sign-in, session and store each round.
  */
 export async function benchSession(
   plan: Plan,
   kind: "memory" | "file",
 ): Promise<SessionFigures> {
   const callers = 1000;
-  let refreshes = 0;
-  let issued = 0;
-  await using server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: () => {},
-  }, async (request) => {
-    const body = new URLSearchParams(await request.text());
-    if (
-      request.method !== "POST" ||
-      new URL(request.url).pathname !== "/api/token" ||
-      body.get("grant_type") !== "refresh_token"
-    ) {
-      return new Response("unexpected", { status: 400 });
-    }
-    refreshes++;
-    issued++;
-    return Response.json({
-      access_token: `access-${issued}`,
-      token_type: "Bearer",
-      expires_in: 3600,
-      refresh_token: `refresh-${issued}`,
-    });
+  const clientId = "bench";
+  const redirectUri = "http://127.0.0.1:8080/callback";
+  await using emulator = await startLookerEmulator({
+    autoApprove: true,
+    apps: [{
+      client_guid: clientId,
+      redirect_uri: redirectUri,
+      display_name: "Benchmark",
+      description: "bench/run.ts",
+      enabled: true,
+    }],
   });
-  const apiUrl = `http://127.0.0.1:${server.addr.port}`;
-  const looker = lookerServer({ lookerUrl: apiUrl, apiUrl });
+  const looker = lookerServer({
+    lookerUrl: emulator.lookerUrl,
+    apiUrl: emulator.apiUrl,
+  });
+  /** A fresh sign-in's tokens, their access token already expired. */
+  const expiredSignIn = async (): Promise<TokenSet> => {
+    const pending = await startAuthorization(looker, {
+      clientId,
+      redirectUri,
+    });
+    const redirected = await fetch(pending.url, { redirect: "manual" });
+    await redirected.body?.cancel();
+    const callback = new URL(redirected.headers.get("location") ?? "");
+    const tokens = await exchangeCode(looker, {
+      clientId,
+      redirectUri,
+      code: parseCallback(looker, callback, { state: pending.state }),
+      codeVerifier: pending.codeVerifier,
+    });
+    return { ...tokens, expiresAt: Date.now() - 1000 };
+  };
   const home = kind === "file"
     ? await Deno.makeTempDir({ prefix: "looker-oauth-bench-" })
     : undefined;
@@ -697,12 +708,7 @@ export async function benchSession(
   const times: number[] = [];
   try {
     for (let round = -1; round < plan.sessionRounds; round++) {
-      const expired = {
-        accessToken: "expired",
-        tokenType: "Bearer",
-        expiresAt: Date.now() - 1000,
-        refreshToken: "refresh-0",
-      };
+      const expired = await expiredSignIn();
       let store: TokenStore;
       if (home) {
         const file = new FileTokenStore({ home, profile: "bench" });
@@ -713,18 +719,19 @@ export async function benchSession(
       }
       const session = new TokenSession({
         server: looker,
-        clientId: "bench",
-        redirectUri: "http://127.0.0.1:8080/callback",
+        clientId,
+        redirectUri,
         store,
       });
-      refreshes = 0;
+      const before = emulator.stats.refreshes;
       const started = performance.now();
       const tokens = await Promise.all(
         Array.from({ length: callers }, () => session.getAccessToken()),
       );
       const ms = performance.now() - started;
+      const refreshes = emulator.stats.refreshes - before;
       const distinct = new Set(tokens);
-      if (distinct.size !== 1 || distinct.has("expired")) {
+      if (distinct.size !== 1 || distinct.has(expired.accessToken)) {
         throw new Error(
           `callers got ${distinct.size} different tokens: ${
             [...distinct].slice(0, 3)

@@ -399,8 +399,9 @@ ${
   if (r.session) {
     parts.push(`## TokenSession: concurrent callers on an expired token
 
-A tiny loopback token server (Deno.serve on 127.0.0.1) counts refresh requests;
-each round starts a fresh session over an expired token and awaits
+The Looker emulator on 127.0.0.1 counts refresh requests (it rotates refresh
+tokens and revokes the grant on reuse); each round signs in afresh, starts a
+session over the expired token and awaits
 ${
       r.session[0]?.callers.toLocaleString("en-US")
     } concurrent \`getAccessToken()\` calls.

@@ -1,14 +1,21 @@
 import assert from "node:assert/strict";
 import {
   type AuthServer,
+  exchangeCode,
   lookerServer,
   MemoryTokenStore,
   oauthServer,
+  parseCallback,
+  startAuthorization,
   TokenSession,
   type TokenSessionOptions,
   type TokenSet,
   type TokenStore,
 } from "../../src/core/mod.ts";
+import {
+  type LookerEmulator,
+  startLookerEmulator,
+} from "../../src/emulator/looker_emulator.ts";
 import { failsHiding } from "../_errors.ts";
 import { type RecordingServer, serveRecording } from "../_recording_server.ts";
 
@@ -27,109 +34,156 @@ function initial(expiresIn: number): TokenSet {
   };
 }
 
-interface FakeOptions {
-  /** Refuse every refresh with invalid_grant. */
+interface LookerOptions {
+  /** Refuse every refresh: the grant is revoked before the test starts. */
   refuse?: boolean;
   /** The API accepts the initial access token. Default true. */
   acceptInitial?: boolean;
-  /** The API answers 401 to everything. */
+  /** Every access token, refreshed ones too, is expired when it is used. */
   always401?: boolean;
-  /** Runs when a refresh request has arrived, before it is answered. */
+  /** Runs when a refresh has been decided, before it is answered. */
   beforeRefreshAnswer?: () => unknown;
-  /** Where `GET /api/4.0/moved` redirects to. */
-  redirectTo?: string;
+}
+
+/** The Looker emulator with a person signed in to the test app. */
+interface SignedInLooker extends AsyncDisposable {
+  readonly emulator: LookerEmulator;
+  readonly server: AuthServer;
+  /** The API host, `http://127.0.0.1:PORT`. */
+  readonly base: string;
+  /** The tokens of the sign-in. */
+  readonly access: string;
+  readonly refresh: string;
+  /** Asserts an `OAuthError` with `code` that shows none of the tokens. */
+  readonly fails: ReturnType<typeof failsHiding>;
+  /** Records what the session sends to the API host. */
+  readonly fetch: typeof globalThis.fetch;
+  /** `authorization` of every `GET /api/4.0/user` the session sent. */
+  readonly apiCalls: (string | null)[];
+  /** `authorization` of every `DELETE /api/4.0/logout` the session sent. */
+  readonly logouts: (string | null)[];
+  /** The refresh answers that issued tokens, oldest first. */
+  readonly refreshed: { access_token: string; refresh_token?: string }[];
+  /** The sign-in's tokens as a store holds them, expiring in `ms`. */
+  initial(ms: number): TokenSet;
+  /** Whether the API host accepts `token` now. */
+  accepts(token: string): Promise<boolean>;
 }
 
 /**
- * A loopback stand-in for Looker's API host: `/api/token` (refresh grant,
- * rotating refresh tokens, reuse of an old one revokes the grant),
- * `GET /api/4.0/user`, `DELETE /api/4.0/logout`.
+ * Starts the Looker emulator (refresh tokens rotate; reusing a rotated one
+ * revokes the grant) and signs the person in to the test app, with the
+ * emulator's hooks set for `options`.
  */
-function fakeLooker(options: FakeOptions = {}) {
-  const state = {
-    refreshes: 0,
-    refreshToken: REFRESH as string | undefined,
-    access: new Set<string>(options.acceptInitial === false ? [] : [ACCESS]),
-    apiCalls: [] as (string | null)[],
-    logouts: [] as (string | null)[],
-  };
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    async (req) => {
-      const url = new URL(req.url);
-      const auth = req.headers.get("authorization");
-      const body = await req.text();
-      if (req.method === "POST" && url.pathname === "/api/token") {
-        const form = new URLSearchParams(body);
-        const n = ++state.refreshes;
-        await options.beforeRefreshAnswer?.();
-        const presented = form.get("refresh_token");
-        if (
-          options.refuse || state.refreshToken === undefined ||
-          presented !== state.refreshToken ||
-          form.get("redirect_uri") !== REDIRECT ||
-          form.get("client_id") !== CLIENT_ID
-        ) {
-          // Reuse of a rotated refresh token ends the whole grant.
-          state.refreshToken = undefined;
-          state.access.clear();
-          return Response.json({
-            error: "invalid_grant",
-            error_description: "refresh token invalid",
-          }, { status: 400 });
-        }
-        state.refreshToken = `RefreshToken-${n}-rotated-9f8e7d6c5b4a`;
-        state.access.add(`AccessToken-${n}-refreshed-0a9b8c7d6e5f`);
-        return Response.json({
-          access_token: `AccessToken-${n}-refreshed-0a9b8c7d6e5f`,
-          token_type: "Bearer",
-          expires_in: 3600,
-          refresh_token: state.refreshToken,
-        });
+async function signedInLooker(
+  options: LookerOptions = {},
+): Promise<SignedInLooker> {
+  const emulator = await startLookerEmulator({
+    autoApprove: true,
+    apps: [{
+      client_guid: CLIENT_ID,
+      redirect_uri: REDIRECT,
+      display_name: "looker-oauth tests",
+      description: "Runs the TokenSession tests.",
+      enabled: true,
+    }],
+  });
+  try {
+    const server = lookerServer({
+      lookerUrl: emulator.lookerUrl,
+      apiUrl: emulator.apiUrl,
+    });
+    const pending = await startAuthorization(server, {
+      clientId: CLIENT_ID,
+      redirectUri: REDIRECT,
+    });
+    const redirected = await fetch(pending.url, { redirect: "manual" });
+    await redirected.body?.cancel();
+    const callback = new URL(redirected.headers.get("location")!);
+    const tokens = await exchangeCode(server, {
+      clientId: CLIENT_ID,
+      redirectUri: REDIRECT,
+      code: parseCallback(server, callback, { state: pending.state }),
+      codeVerifier: pending.codeVerifier,
+    });
+    const access = tokens.accessToken;
+    const refresh = tokens.refreshToken!;
+    const accepts = async (token: string) => {
+      const response = await fetch(`${emulator.apiUrl}/api/4.0/user`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await response.body?.cancel();
+      return response.ok;
+    };
+    if (options.refuse) {
+      const logout = await fetch(`${emulator.apiUrl}/api/4.0/logout`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${access}` },
+      });
+      assert.equal(logout.status, 204);
+    }
+    if (options.acceptInitial === false || options.always401) {
+      emulator.expireAccessTokens();
+    }
+    const refreshed: SignedInLooker["refreshed"] = [];
+    emulator.tokenResponseFilter = async (response, grantType) => {
+      if (grantType !== "refresh_token") return response;
+      if (response.ok) refreshed.push(await response.clone().json());
+      if (options.always401) emulator.expireAccessTokens();
+      await options.beforeRefreshAnswer?.();
+      return response;
+    };
+    const apiCalls: (string | null)[] = [];
+    const logouts: (string | null)[] = [];
+    const recording: typeof globalThis.fetch = (input, init) => {
+      const request = new Request(input, init);
+      const url = new URL(request.url);
+      if (url.origin === emulator.apiUrl) {
+        const auth = request.headers.get("authorization");
+        if (url.pathname === "/api/4.0/user") apiCalls.push(auth);
+        if (url.pathname === "/api/4.0/logout") logouts.push(auth);
       }
-      if (req.method === "GET" && url.pathname === "/api/4.0/user") {
-        state.apiCalls.push(auth);
-        const token = auth?.replace(/^Bearer /, "");
-        if (options.always401 || !token || !state.access.has(token)) {
-          return Response.json({ message: "Requires authentication." }, {
-            status: 401,
-          });
-        }
-        return Response.json({ id: "1", email: "person@example.com" });
-      }
-      if (url.pathname === "/api/4.0/moved" && options.redirectTo) {
-        return new Response(null, {
-          status: 302,
-          headers: { location: options.redirectTo },
-        });
-      }
-      if (req.method === "DELETE" && url.pathname === "/api/4.0/logout") {
-        state.logouts.push(auth);
-        return new Response(null, { status: 204 });
-      }
-      return Response.json({ message: "Not found" }, { status: 404 });
-    },
-  );
-  const base = `http://127.0.0.1:${server.addr.port}`;
-  return {
-    base,
-    server: lookerServer({ lookerUrl: base, apiUrl: base }),
-    state,
-    [Symbol.asyncDispose]: () => server.shutdown(),
-  };
+      return fetch(request);
+    };
+    return {
+      emulator,
+      server,
+      base: emulator.apiUrl,
+      access,
+      refresh,
+      fails: failsHiding([access, refresh]),
+      fetch: recording,
+      apiCalls,
+      logouts,
+      refreshed,
+      initial: (ms) => ({
+        accessToken: access,
+        tokenType: "bearer",
+        expiresAt: NOW + ms,
+        refreshToken: refresh,
+      }),
+      accepts,
+      [Symbol.asyncDispose]: () => emulator.close(),
+    };
+  } catch (err) {
+    await emulator.close();
+    throw err;
+  }
 }
 
+/** A session of the test app on `looker`, sending through its recorder. */
 function session(
-  server: AuthServer,
+  looker: SignedInLooker,
   store: TokenStore,
   extra: Partial<TokenSessionOptions> = {},
 ): TokenSession {
   return new TokenSession({
-    server,
+    server: looker.server,
     clientId: CLIENT_ID,
     redirectUri: REDIRECT,
     store,
     now: () => NOW,
+    fetch: looker.fetch,
     ...extra,
   });
 }
@@ -137,16 +191,15 @@ function session(
 const fails = failsHiding([ACCESS, REFRESH]);
 
 /**
- * A fakeLooker whose refreshes wait for `release()`; `arrived` settles when
- * the first refresh request has reached it.
+ * A signed-in Looker whose refreshes wait for `release()`; `arrived` settles
+ * when the first refresh request has reached it.
  */
-function gatedLooker(): ReturnType<typeof fakeLooker> & {
-  arrived: Promise<void>;
-  release: () => void;
-} {
+async function gatedLooker(): Promise<
+  SignedInLooker & { arrived: Promise<void>; release: () => void }
+> {
   const arrived = Promise.withResolvers<void>();
   const gate = Promise.withResolvers<void>();
-  const looker = fakeLooker({
+  const looker = await signedInLooker({
     beforeRefreshAnswer: () => {
       arrived.resolve();
       return gate.promise;
@@ -172,106 +225,106 @@ function otherOrigin(): RecordingServer & {
 // getAccessToken()
 
 Deno.test("TokenSession.getAccessToken() returns a fresh token without refreshing", async () => {
-  await using looker = fakeLooker();
-  const store = new MemoryTokenStore(initial(10 * 60_000));
-  assert.equal(await session(looker.server, store).getAccessToken(), ACCESS);
-  assert.equal(looker.state.refreshes, 0);
+  await using looker = await signedInLooker();
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
+  assert.equal(await session(looker, store).getAccessToken(), looker.access);
+  assert.equal(looker.emulator.stats.refreshes, 0);
 });
 
 Deno.test("TokenSession.getAccessToken() refreshes when fewer than 60 s remain", async () => {
-  await using looker = fakeLooker();
-  const store = new MemoryTokenStore(initial(59_000));
-  const token = await session(looker.server, store).getAccessToken();
-  assert.equal(looker.state.refreshes, 1);
-  assert.notEqual(token, ACCESS);
-  assert.ok(looker.state.access.has(token));
+  await using looker = await signedInLooker();
+  const store = new MemoryTokenStore(looker.initial(59_000));
+  const token = await session(looker, store).getAccessToken();
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  assert.notEqual(token, looker.access);
+  assert.ok(await looker.accepts(token));
   const saved = await store.load();
   assert.equal(saved?.accessToken, token);
-  assert.equal(saved?.refreshToken, looker.state.refreshToken);
+  assert.equal(saved?.refreshToken, looker.refreshed.at(-1)?.refresh_token);
   assert.equal(saved?.expiresAt, NOW + 3600_000);
 });
 
 Deno.test("TokenSession.getAccessToken() refreshes an expired token", async () => {
-  await using looker = fakeLooker();
-  const store = new MemoryTokenStore(initial(-3600_000));
-  const token = await session(looker.server, store).getAccessToken();
-  assert.equal(looker.state.refreshes, 1);
-  assert.notEqual(token, ACCESS);
+  await using looker = await signedInLooker();
+  const store = new MemoryTokenStore(looker.initial(-3600_000));
+  const token = await session(looker, store).getAccessToken();
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  assert.notEqual(token, looker.access);
 });
 
 Deno.test("TokenSession.getAccessToken() honours a configured refresh margin", async () => {
-  await using looker = fakeLooker();
-  const store = new MemoryTokenStore(initial(30_000));
-  const s = session(looker.server, store, { refreshMargin: 10_000 });
-  assert.equal(await s.getAccessToken(), ACCESS);
-  assert.equal(looker.state.refreshes, 0);
-  const eager = session(looker.server, store, { refreshMargin: 120_000 });
-  assert.notEqual(await eager.getAccessToken(), ACCESS);
-  assert.equal(looker.state.refreshes, 1);
+  await using looker = await signedInLooker();
+  const store = new MemoryTokenStore(looker.initial(30_000));
+  const s = session(looker, store, { refreshMargin: 10_000 });
+  assert.equal(await s.getAccessToken(), looker.access);
+  assert.equal(looker.emulator.stats.refreshes, 0);
+  const eager = session(looker, store, { refreshMargin: 120_000 });
+  assert.notEqual(await eager.getAccessToken(), looker.access);
+  assert.equal(looker.emulator.stats.refreshes, 1);
 });
 
 Deno.test("TokenSession.getAccessToken() without tokens is login_required", async () => {
-  await using looker = fakeLooker();
+  await using looker = await signedInLooker();
   await assert.rejects(
-    session(looker.server, new MemoryTokenStore()).getAccessToken(),
-    fails("login_required"),
+    session(looker, new MemoryTokenStore()).getAccessToken(),
+    looker.fails("login_required"),
   );
-  assert.equal(looker.state.refreshes, 0);
+  assert.equal(looker.emulator.stats.refreshes, 0);
 });
 
 Deno.test("TokenSession.getAccessToken() on an expired token without a refresh token is login_required", async () => {
-  await using looker = fakeLooker();
-  const { refreshToken: _, ...noRefresh } = initial(-1);
+  await using looker = await signedInLooker();
+  const { refreshToken: _, ...noRefresh } = looker.initial(-1);
   await assert.rejects(
-    session(looker.server, new MemoryTokenStore(noRefresh)).getAccessToken(),
-    fails("login_required"),
+    session(looker, new MemoryTokenStore(noRefresh)).getAccessToken(),
+    looker.fails("login_required"),
   );
-  assert.equal(looker.state.refreshes, 0);
+  assert.equal(looker.emulator.stats.refreshes, 0);
 });
 
 // single flight
 
 Deno.test("TokenSession.getAccessToken() called 10 times at once on an expired token refreshes once", async () => {
-  await using looker = gatedLooker();
-  const store = new MemoryTokenStore(initial(-1));
-  const s = session(looker.server, store);
+  await using looker = await gatedLooker();
+  const store = new MemoryTokenStore(looker.initial(-1));
+  const s = session(looker, store);
   const all = Promise.all(
     Array.from({ length: 10 }, () => s.getAccessToken()),
   );
   await looker.arrived; // every caller is waiting on the one refresh
   looker.release();
   const tokens = await all;
-  assert.equal(looker.state.refreshes, 1);
+  assert.equal(looker.emulator.stats.refreshes, 1);
   assert.equal(new Set(tokens).size, 1);
-  assert.notEqual(tokens[0], ACCESS);
+  assert.notEqual(tokens[0], looker.access);
   assert.equal((await store.load())?.accessToken, tokens[0]);
 });
 
 Deno.test("TokenSession.getAccessToken() shares one refresh in-process even over a store without a lock", async () => {
-  await using looker = gatedLooker();
-  const memory = new MemoryTokenStore(initial(-1));
+  await using looker = await gatedLooker();
+  const memory = new MemoryTokenStore(looker.initial(-1));
   const unlocked: TokenStore = {
     load: () => memory.load(),
     save: (tokens) => memory.save(tokens),
     clear: () => memory.clear(),
   };
-  const s = session(looker.server, unlocked);
+  const s = session(looker, unlocked);
   const all = Promise.all(
     Array.from({ length: 10 }, () => s.getAccessToken()),
   );
   await looker.arrived;
   looker.release();
   const tokens = await all;
-  assert.equal(looker.state.refreshes, 1);
+  assert.equal(looker.emulator.stats.refreshes, 1);
   assert.equal(new Set(tokens).size, 1);
 });
 
 Deno.test("TokenSession: 10 sessions sharing one MemoryTokenStore refresh once", async () => {
-  await using looker = gatedLooker();
-  const store = new MemoryTokenStore(initial(-1));
+  await using looker = await gatedLooker();
+  const store = new MemoryTokenStore(looker.initial(-1));
   const sessions = Array.from(
     { length: 10 },
-    () => session(looker.server, store),
+    () => session(looker, store),
   );
   const all = Promise.all(sessions.map((s) => s.getAccessToken()));
   await looker.arrived;
@@ -279,83 +332,84 @@ Deno.test("TokenSession: 10 sessions sharing one MemoryTokenStore refresh once",
   const tokens = await all;
   // The server rotates refresh tokens and ends the grant on reuse: a second
   // refresh would have logged everyone out.
-  assert.equal(looker.state.refreshes, 1);
+  assert.equal(looker.emulator.stats.refreshes, 1);
   assert.equal(new Set(tokens).size, 1);
-  assert.ok(looker.state.access.has(tokens[0]!));
+  assert.ok(await looker.accepts(tokens[0]!));
 });
 
 Deno.test("TokenSession: a session sees tokens another one refreshed and does not refresh again", async () => {
-  await using looker = fakeLooker();
-  const store = new MemoryTokenStore(initial(-1));
-  const first = await session(looker.server, store).getAccessToken();
-  const second = await session(looker.server, store).getAccessToken();
+  await using looker = await signedInLooker();
+  const store = new MemoryTokenStore(looker.initial(-1));
+  const first = await session(looker, store).getAccessToken();
+  const second = await session(looker, store).getAccessToken();
   assert.equal(first, second);
-  assert.equal(looker.state.refreshes, 1);
+  assert.equal(looker.emulator.stats.refreshes, 1);
 });
 
 // refused refresh
 
 Deno.test("TokenSession: a refused refresh is login_required and clears the store", async () => {
-  await using looker = fakeLooker({ refuse: true });
-  const store = new MemoryTokenStore(initial(-1));
+  await using looker = await signedInLooker({ refuse: true });
+  const store = new MemoryTokenStore(looker.initial(-1));
   await assert.rejects(
-    session(looker.server, store).getAccessToken(),
-    fails("login_required"),
+    session(looker, store).getAccessToken(),
+    looker.fails("login_required"),
   );
-  assert.equal(looker.state.refreshes, 1);
+  assert.equal(looker.emulator.stats.refreshes, 1);
   assert.equal(await store.load(), undefined);
 });
 
 Deno.test("TokenSession: a refused refresh uses the tokens another process saved meanwhile", async () => {
-  const store = new MemoryTokenStore(initial(-1));
+  const store = new MemoryTokenStore();
   const newer: TokenSet = {
     accessToken: "AccessToken-from-another-process",
     tokenType: "bearer",
     expiresAt: NOW + 3600_000,
     refreshToken: "RefreshToken-from-another-process",
   };
-  await using looker = fakeLooker({
+  await using looker = await signedInLooker({
     refuse: true,
     // Another process refreshes (and saves) while our request is in flight.
     beforeRefreshAnswer: () => store.save(newer),
   });
+  await store.save(looker.initial(-1));
   assert.equal(
-    await session(looker.server, store).getAccessToken(),
+    await session(looker, store).getAccessToken(),
     newer.accessToken,
   );
   assert.deepEqual(await store.load(), newer);
 });
 
 Deno.test("TokenSession: concurrent callers all get login_required from one refused refresh", async () => {
-  await using looker = fakeLooker({ refuse: true });
-  const store = new MemoryTokenStore(initial(-1));
-  const s = session(looker.server, store);
+  await using looker = await signedInLooker({ refuse: true });
+  const store = new MemoryTokenStore(looker.initial(-1));
+  const s = session(looker, store);
   const results = await Promise.allSettled(
     Array.from({ length: 5 }, () => s.getAccessToken()),
   );
   for (const result of results) {
     assert.equal(result.status, "rejected");
-    fails("login_required")((result as PromiseRejectedResult).reason);
+    looker.fails("login_required")((result as PromiseRejectedResult).reason);
   }
-  assert.equal(looker.state.refreshes, 1);
+  assert.equal(looker.emulator.stats.refreshes, 1);
 });
 
 // fetch()
 
 Deno.test("TokenSession.fetch() sends the bearer token to a path under the API URL", async () => {
-  await using looker = fakeLooker();
-  const store = new MemoryTokenStore(initial(10 * 60_000));
-  const response = await session(looker.server, store).fetch("/api/4.0/user");
+  await using looker = await signedInLooker();
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
+  const response = await session(looker, store).fetch("/api/4.0/user");
   assert.equal(response.status, 200);
   assert.equal((await response.json()).id, "1");
-  assert.deepEqual(looker.state.apiCalls, [`Bearer ${ACCESS}`]);
-  assert.equal(looker.state.refreshes, 0);
+  assert.deepEqual(looker.apiCalls, [`Bearer ${looker.access}`]);
+  assert.equal(looker.emulator.stats.refreshes, 0);
 });
 
 Deno.test("TokenSession.fetch() accepts an absolute URL on the API origin and keeps caller headers", async () => {
-  await using looker = fakeLooker();
-  const store = new MemoryTokenStore(initial(10 * 60_000));
-  const response = await session(looker.server, store).fetch(
+  await using looker = await signedInLooker();
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
+  const response = await session(looker, store).fetch(
     new URL("/api/4.0/user", looker.base),
     {
       headers: {
@@ -365,50 +419,53 @@ Deno.test("TokenSession.fetch() accepts an absolute URL on the API origin and ke
     },
   );
   await response.body?.cancel();
-  assert.deepEqual(looker.state.apiCalls, [`Bearer ${ACCESS}`]);
+  assert.deepEqual(looker.apiCalls, [`Bearer ${looker.access}`]);
 });
 
 Deno.test("TokenSession.fetch() refreshes once after a 401 and retries once", async () => {
-  await using looker = fakeLooker({ acceptInitial: false });
-  const store = new MemoryTokenStore(initial(10 * 60_000));
-  const response = await session(looker.server, store).fetch("/api/4.0/user");
+  await using looker = await signedInLooker({ acceptInitial: false });
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
+  const response = await session(looker, store).fetch("/api/4.0/user");
   assert.equal(response.status, 200);
   await response.body?.cancel();
-  assert.equal(looker.state.refreshes, 1);
-  assert.equal(looker.state.apiCalls.length, 2);
-  assert.equal(looker.state.apiCalls[0], `Bearer ${ACCESS}`);
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  assert.equal(looker.apiCalls.length, 2);
+  assert.equal(looker.apiCalls[0], `Bearer ${looker.access}`);
   assert.equal(
-    looker.state.apiCalls[1],
+    looker.apiCalls[1],
     `Bearer ${(await store.load())?.accessToken}`,
   );
 });
 
 Deno.test("TokenSession.fetch() returns a second 401 instead of looping", async () => {
-  await using looker = fakeLooker({ always401: true });
-  const store = new MemoryTokenStore(initial(10 * 60_000));
-  const response = await session(looker.server, store).fetch("/api/4.0/user");
+  await using looker = await signedInLooker({ always401: true });
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
+  const response = await session(looker, store).fetch("/api/4.0/user");
   assert.equal(response.status, 401);
   await response.body?.cancel();
-  assert.equal(looker.state.refreshes, 1);
-  assert.equal(looker.state.apiCalls.length, 2);
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  assert.equal(looker.apiCalls.length, 2);
 });
 
 Deno.test("TokenSession.fetch() after a 401 and a refused refresh is login_required", async () => {
-  await using looker = fakeLooker({ acceptInitial: false, refuse: true });
-  const store = new MemoryTokenStore(initial(10 * 60_000));
+  await using looker = await signedInLooker({
+    acceptInitial: false,
+    refuse: true,
+  });
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
   await assert.rejects(
-    session(looker.server, store).fetch("/api/4.0/user"),
-    fails("login_required"),
+    session(looker, store).fetch("/api/4.0/user"),
+    looker.fails("login_required"),
   );
-  assert.equal(looker.state.apiCalls.length, 1);
+  assert.equal(looker.apiCalls.length, 1);
   assert.equal(await store.load(), undefined);
 });
 
 Deno.test("TokenSession.fetch() refuses another origin and never sends the token there", async () => {
-  await using looker = fakeLooker();
+  await using looker = await signedInLooker();
   await using other = otherOrigin();
-  const store = new MemoryTokenStore(initial(10 * 60_000));
-  const s = session(looker.server, store);
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
+  const s = session(looker, store);
   for (
     const target of [
       `${other.base}/api/4.0/user`,
@@ -417,39 +474,66 @@ Deno.test("TokenSession.fetch() refuses another origin and never sends the token
       `//${new URL(other.base).host}/api/4.0/user`,
     ]
   ) {
-    await assert.rejects(s.fetch(target), fails("invalid_argument"), target);
+    await assert.rejects(
+      s.fetch(target),
+      looker.fails("invalid_argument"),
+      target,
+    );
   }
   const seen = other.authorizations();
   assert.deepEqual(seen, []);
-  assert.deepEqual(looker.state.apiCalls, []);
-  assert.equal(looker.state.refreshes, 0);
+  assert.deepEqual(looker.apiCalls, []);
+  assert.equal(looker.emulator.stats.apiCalls, 0);
+  assert.equal(looker.emulator.stats.refreshes, 0);
 });
 
 Deno.test("TokenSession.fetch() does not carry the token across a redirect to another origin", async () => {
   await using other = otherOrigin();
-  await using looker = fakeLooker({ redirectTo: `${other.base}/collect` });
+  // An API answering with a redirect elsewhere (Looker's never does).
+  await using api = serveRecording(() =>
+    new Response(null, {
+      status: 302,
+      headers: { location: `${other.base}/collect` },
+    })
+  );
+  const generic = oauthServer({
+    authorizationEndpoint: `${api.base}/authorize`,
+    tokenEndpoint: `${api.base}/token`,
+  });
   const store = new MemoryTokenStore(initial(10 * 60_000));
-  const response = await session(looker.server, store).fetch("/api/4.0/moved");
+  const s = new TokenSession({
+    server: generic,
+    clientId: CLIENT_ID,
+    redirectUri: REDIRECT,
+    store,
+    now: () => NOW,
+    apiUrl: api.base,
+  });
+  const response = await s.fetch("/api/4.0/moved");
   await response.body?.cancel();
+  assert.equal(
+    api.requests[0]?.headers.get("authorization"),
+    `Bearer ${ACCESS}`,
+  );
   const seen = other.authorizations();
   assert.equal(seen.length, 1);
   assert.equal(seen[0], null);
 });
 
 Deno.test("TokenSession.fetch() uses an explicit apiUrl for a generic server", async () => {
-  await using looker = fakeLooker();
+  await using looker = await signedInLooker();
   const generic = oauthServer({
     authorizationEndpoint: `${looker.base}/authorize`,
     tokenEndpoint: `${looker.base}/api/token`,
   });
-  const store = new MemoryTokenStore(initial(10 * 60_000));
-  const s = session(generic, store, { apiUrl: looker.base });
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
+  const s = session(looker, store, { server: generic, apiUrl: looker.base });
   const response = await s.fetch("/api/4.0/user");
   await response.body?.cancel();
-  assert.deepEqual(looker.state.apiCalls, [`Bearer ${ACCESS}`]);
+  assert.deepEqual(looker.apiCalls, [`Bearer ${looker.access}`]);
   await assert.rejects(
     s.fetch("https://api.example.com/x"),
-    fails("invalid_argument"),
+    looker.fails("invalid_argument"),
   );
 });
 
@@ -475,39 +559,39 @@ Deno.test("TokenSession refuses an empty client id or a malformed apiUrl", () =>
 // signOut()
 
 Deno.test("TokenSession.signOut() logs out of Looker and clears the store", async () => {
-  await using looker = fakeLooker();
-  const store = new MemoryTokenStore(initial(10 * 60_000));
-  assert.equal(await session(looker.server, store).signOut(), true);
-  assert.deepEqual(looker.state.logouts, [`Bearer ${ACCESS}`]);
+  await using looker = await signedInLooker();
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
+  assert.equal(await session(looker, store).signOut(), true);
+  assert.deepEqual(looker.logouts, [`Bearer ${looker.access}`]);
   assert.equal(await store.load(), undefined);
-  assert.equal(looker.state.refreshes, 0);
+  assert.equal(looker.emulator.stats.refreshes, 0);
 });
 
 Deno.test("TokenSession.signOut() refreshes an expired Looker token before logging out", async () => {
-  await using looker = fakeLooker();
-  const store = new MemoryTokenStore(initial(-1));
-  assert.equal(await session(looker.server, store).signOut(), true);
-  assert.equal(looker.state.refreshes, 1);
-  assert.equal(looker.state.logouts.length, 1);
-  assert.notEqual(looker.state.logouts[0], `Bearer ${ACCESS}`);
+  await using looker = await signedInLooker();
+  const store = new MemoryTokenStore(looker.initial(-1));
+  assert.equal(await session(looker, store).signOut(), true);
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  assert.equal(looker.logouts.length, 1);
+  assert.notEqual(looker.logouts[0], `Bearer ${looker.access}`);
   assert.equal(await store.load(), undefined);
 });
 
 Deno.test("TokenSession.signOut() still clears the store when the grant has already ended", async () => {
-  await using looker = fakeLooker({ refuse: true });
-  const store = new MemoryTokenStore(initial(-1));
-  assert.equal(await session(looker.server, store).signOut(), false);
-  assert.equal(looker.state.logouts.length, 0);
+  await using looker = await signedInLooker({ refuse: true });
+  const store = new MemoryTokenStore(looker.initial(-1));
+  assert.equal(await session(looker, store).signOut(), false);
+  assert.equal(looker.logouts.length, 0);
   assert.equal(await store.load(), undefined);
 });
 
 Deno.test("TokenSession.signOut() without tokens returns false", async () => {
-  await using looker = fakeLooker();
+  await using looker = await signedInLooker();
   assert.equal(
-    await session(looker.server, new MemoryTokenStore()).signOut(),
+    await session(looker, new MemoryTokenStore()).signOut(),
     false,
   );
-  assert.equal(looker.state.logouts.length, 0);
+  assert.equal(looker.logouts.length, 0);
 });
 
 Deno.test("TokenSession.signOut() on a server without revocation forgets the tokens", async () => {
@@ -516,6 +600,13 @@ Deno.test("TokenSession.signOut() on a server without revocation forgets the tok
     tokenEndpoint: "https://id.example.com/token",
   });
   const store = new MemoryTokenStore(initial(10 * 60_000));
-  assert.equal(await session(generic, store).signOut(), false);
+  const s = new TokenSession({
+    server: generic,
+    clientId: CLIENT_ID,
+    redirectUri: REDIRECT,
+    store,
+    now: () => NOW,
+  });
+  assert.equal(await s.signOut(), false);
   assert.equal(await store.load(), undefined);
 });
