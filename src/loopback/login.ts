@@ -181,7 +181,16 @@ export async function loginWithBrowser(
   } finally {
     deadline.removeEventListener("abort", onTimeout);
     options.signal?.removeEventListener("abort", onAbort);
-    await receiver.close();
+    // The answer page gets a moment to reach the browser; cancelling now
+    // cuts that short.
+    const cut = () => receiver.close({ graceMs: 0 });
+    if (options.signal?.aborted) cut();
+    options.signal?.addEventListener("abort", cut, { once: true });
+    try {
+      await receiver.close();
+    } finally {
+      options.signal?.removeEventListener("abort", cut);
+    }
   }
 }
 

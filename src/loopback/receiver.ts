@@ -56,8 +56,16 @@ export interface LoopbackReceiver<T> extends AsyncDisposable {
    * @returns The sign-in's outcome.
    */
   submit(callback: string): Promise<T>;
-  /** Stops listening and frees the port. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops listening and frees the port. Answers already being written (the
+   * page the browser waits for) get up to `graceMs` to go out; then every
+   * connection still open is cut, so a client that never finishes its
+   * request cannot hold the receiver open. Idempotent: a later call with a
+   * smaller `graceMs` shortens the wait (Ctrl-C during the grace).
+   *
+   * @param options `graceMs`, default 2 000.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 interface Outcome {
@@ -176,10 +184,18 @@ export async function startLoopbackReceiver<T>(
     }
   };
 
-  const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  const servers: Listener[] = [];
   let port = wanted;
   let allowedHost = "";
-  const handler = async (request: Request): Promise<Response> => {
+  // Answers not yet fully written; close() lets them finish, for a while.
+  const unfinished = new Set<Promise<void>>();
+  const handler = async (
+    request: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Promise<Response> => {
+    const completed = info.completed.then(() => {}, () => {});
+    unfinished.add(completed);
+    completed.then(() => unfinished.delete(completed));
     const host = request.headers.get("host")?.toLowerCase();
     if (host !== allowedHost) {
       return plain(
@@ -196,12 +212,27 @@ export async function startLoopbackReceiver<T>(
     return page(outcome.status, outcome.kind, outcome.title, outcome.message);
   };
 
-  const listen = (address: string, onPort: number) =>
-    Deno.serve({
+  // Each server gets its own abort signal: aborting one cuts its open
+  // connections at once, where `shutdown()` would wait for every client,
+  // even one that sent half a request and keeps the socket.
+  const listen = (address: string, onPort: number): Listener => {
+    const controller = new AbortController();
+    const server = Deno.serve({
       hostname: address,
       port: onPort,
+      signal: controller.signal,
       onListen: () => {},
     }, handler);
+    return {
+      server,
+      stop: () => {
+        controller.abort();
+        return server.finished;
+      },
+    };
+  };
+  const stopAll = (listeners: Listener[]) =>
+    Promise.all(listeners.map((l) => l.stop()));
 
   // Bind the first address (possibly on port 0), then the second on the same
   // port; retry a few times if port 0 gave a port the other family has taken.
@@ -209,7 +240,7 @@ export async function startLoopbackReceiver<T>(
     try {
       const first = listen(bind[0]!, wanted);
       servers.push(first);
-      port = first.addr.port;
+      port = first.server.addr.port;
     } catch (err) {
       throw bindError(err, hostname, wanted);
     }
@@ -220,10 +251,10 @@ export async function startLoopbackReceiver<T>(
     } catch (err) {
       if (err instanceof Deno.errors.AddrNotAvailable) break; // no IPv6 here
       if (wanted === 0 && attempt < 5) {
-        await Promise.all(servers.splice(0).map((s) => s.shutdown()));
+        await stopAll(servers.splice(0));
         continue;
       }
-      await Promise.all(servers.splice(0).map((s) => s.shutdown()));
+      await stopAll(servers.splice(0));
       throw bindError(err, hostname, wanted);
     }
   }
@@ -235,17 +266,28 @@ export async function startLoopbackReceiver<T>(
   allowedHost = new URL(redirectUri).host.toLowerCase();
 
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= Promise.all(servers.map((s) => s.shutdown())).then(() => {});
+  const cut = Promise.withResolvers<void>();
+  const close = (options: { graceMs?: number } = {}): Promise<void> => {
+    const graceMs = Math.max(0, options.graceMs ?? 2_000);
+    if (graceMs === 0) cut.resolve();
+    else sleep(graceMs).then(() => cut.resolve());
+    closing ??= (async () => {
+      // `completed` settles once an answer is handed to the HTTP layer,
+      // which writes it to the socket on its next turns: give it those,
+      // then cut.
+      const answered = Promise.all(unfinished).then(() => sleep(FLUSH_MS));
+      await Promise.race([answered, cut.promise]);
+      await stopAll(servers);
+    })();
     return closing;
   };
 
   return {
     redirectUri,
-    addresses: servers.map((s) =>
-      s.addr.hostname.includes(":")
-        ? `[${s.addr.hostname}]:${s.addr.port}`
-        : `${s.addr.hostname}:${s.addr.port}`
+    addresses: servers.map(({ server: { addr } }) =>
+      addr.hostname.includes(":")
+        ? `[${addr.hostname}]:${addr.port}`
+        : `${addr.hostname}:${addr.port}`
     ),
     result: settled.promise,
     get phase() {
@@ -272,8 +314,26 @@ export async function startLoopbackReceiver<T>(
       return await settled.promise;
     },
     close,
-    [Symbol.asyncDispose]: close,
+    [Symbol.asyncDispose]: () => close(),
   };
+}
+
+/** How long an answer handed to the HTTP layer gets to reach the socket. */
+const FLUSH_MS = 25;
+
+/** AbortSignal.timeout, not setTimeout: see loopback/login.ts. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) =>
+    AbortSignal.timeout(ms).addEventListener("abort", () => resolve(), {
+      once: true,
+    })
+  );
+}
+
+interface Listener {
+  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  /** Stops listening and cuts every open connection. */
+  stop(): Promise<void>;
 }
 
 function failure(err: unknown, callback: URL): Outcome {

@@ -6,6 +6,7 @@ import { startOidcProvider } from "../_oidc_provider.ts";
 import { assertPortFree, freePort, HAS_IPV6 } from "../_ports.ts";
 import {
   browserEnv,
+  type CliResult,
   exists,
   expireTokenFile,
   hasStackTrace,
@@ -300,6 +301,85 @@ Deno.test("Ctrl-C (SIGINT) during login: exit 130, port freed, no token file", a
   assertPortFree(looker.port);
   assert.equal(await exists(t.tokenFile()), false);
   assert.equal(looker.emulator.stats.codeExchanges, 0);
+});
+
+/**
+ * A neighbour's connection to the redirect port that sends a request head
+ * announcing a huge body, then nothing: the receiver answers 421 and the
+ * socket stays open.
+ */
+async function holdHalfRequest(port: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(
+    new TextEncoder().encode(
+      "POST /x HTTP/1.1\r\nHost: evil\r\nContent-Length: 1000000000\r\n\r\n",
+    ),
+  );
+  const head = new Uint8Array(64);
+  const n = await conn.read(head);
+  assert.match(new TextDecoder().decode(head.subarray(0, n ?? 0)), / 421 /);
+  return conn;
+}
+
+/** The run's result, or `undefined` when it is still running after `ms`. */
+async function exitWithin(
+  cli: { result(): Promise<CliResult> },
+  ms: number,
+): Promise<CliResult | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      cli.result(),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("login while a neighbour holds a half-sent request open: the tokens are saved and login exits", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await using cli = spawnCli(["login", ...looker.loginArgs, "--no-browser"], {
+    home: t.home,
+    stdin: true,
+  });
+  await cli.stderr.waitFor(/Then paste here/);
+  const neighbour = await holdHalfRequest(looker.port);
+  try {
+    const page = await browse(urlIn(cli.stderr.text));
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Signed in/);
+    const result = await exitWithin(cli, 15_000);
+    assert.ok(result, "login still running 15 s after the sign-in");
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(await exists(t.tokenFile()));
+    assertPortFree(looker.port, ["127.0.0.1"]);
+  } finally {
+    neighbour.close();
+  }
+});
+
+Deno.test("Ctrl-C during login while a neighbour holds a half-sent request open: exit 130", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await using cli = spawnCli(["login", ...looker.loginArgs], {
+    home: t.home,
+    env: browserEnv({ mode: "noop" }),
+  });
+  await cli.stderr.waitFor(/Ctrl-C to cancel/);
+  const neighbour = await holdHalfRequest(looker.port);
+  try {
+    cli.child.kill("SIGINT");
+    const result = await exitWithin(cli, 10_000);
+    assert.ok(result, "login still running 10 s after Ctrl-C");
+    assert.equal(result.code, 130, result.stderr);
+    assert.equal(await exists(t.tokenFile()), false);
+  } finally {
+    neighbour.close();
+  }
 });
 
 Deno.test("a declined consent: exit 1, the message says so, no token file", async () => {

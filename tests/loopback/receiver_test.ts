@@ -694,3 +694,84 @@ Deno.test("startLoopbackReceiver() submit() refuses a forged pasted URL and keep
   assert.equal((await get(h.callback(GOOD))).status, 409);
   assert.deepEqual(h.finished, [CODE]);
 });
+
+// A client that never finishes its request -------------------------------------------------------
+
+/** Requests that are answered but leave the socket open, waiting for a body. */
+const HALF_REQUESTS = {
+  "a POST with a foreign Host and a huge body announced":
+    "POST /x HTTP/1.1\r\nHost: evil\r\nContent-Length: 1000000000\r\n\r\n",
+  "a GET with a body announced": (host: string) =>
+    `GET /other HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 1000000000\r\n\r\n`,
+  "a GET with a foreign Host and a body announced":
+    "GET /callback HTTP/1.1\r\nHost: evil\r\nContent-Length: 5\r\n\r\n",
+} as const;
+
+/** Opens a raw TCP connection, sends `request`, and reads the answer's start. */
+async function hold(port: number, request: string): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(request));
+  const buffer = new Uint8Array(1024);
+  const n = await conn.read(buffer);
+  assert.ok(n !== null && n > 0, "the receiver answered");
+  assert.match(
+    new TextDecoder().decode(buffer.subarray(0, n)),
+    /^HTTP\/1\.1 4/,
+  );
+  return conn;
+}
+
+/** Settles with `"done"`, or `"still open"` after `ms`. */
+async function within(ms: number, work: Promise<unknown>): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work.then(() => "done"),
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve("still open"), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+for (const [name, request] of Object.entries(HALF_REQUESTS)) {
+  Deno.test(`startLoopbackReceiver() close() ends within its grace while ${name} keeps its socket`, async () => {
+    const h = await start();
+    const text = typeof request === "string"
+      ? request
+      : request(`127.0.0.1:${h.port}`);
+    const conn = await hold(h.port, text);
+    try {
+      await completes(h);
+      const started = performance.now();
+      assert.equal(await within(10_000, h.receiver.close()), "done");
+      assert.ok(performance.now() - started < 5_000, "closed within the grace");
+      assertPortFree(h.port, ["127.0.0.1"]);
+    } finally {
+      conn.close();
+      await h.receiver.close();
+    }
+  });
+}
+
+Deno.test("startLoopbackReceiver() close({ graceMs: 0 }) cuts a close already waiting", async () => {
+  // An answer that is not written yet: a callback whose exchange hangs.
+  const slow = Promise.withResolvers<{ accessToken: string }>();
+  await using h2 = await start({ finish: () => slow.promise });
+  const pending = fetch(h2.callback(GOOD)).then((r) => r.text(), () => "");
+  while (h2.receiver.phase !== "busy") {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const closing = h2.receiver.close({ graceMs: 60_000 });
+  assert.equal(
+    await within(300, closing),
+    "still open",
+    "waits for the answer",
+  );
+  assert.equal(await within(5_000, h2.receiver.close({ graceMs: 0 })), "done");
+  slow.resolve({ accessToken: TOKEN });
+  await pending;
+  assertPortFree(h2.port, ["127.0.0.1"]);
+});
