@@ -31,6 +31,33 @@ export interface OidcProviderOptions {
   revocation?: boolean;
   /** Access token lifetime in seconds. Default 3600. */
   accessTokenTtl?: number;
+  /**
+   * Refuse an `openid` authorization request without a `nonce`
+   * (`invalid_request`, "nonce required"), as some providers do although
+   * OpenID Connect makes it optional in the code flow. Default `false`.
+   */
+  requireNonce?: boolean;
+  /**
+   * Match redirect URIs exactly, port included (a `web` client), instead of
+   * on any loopback port (RFC 8252 §7.3). Default `false`.
+   */
+  exactRedirectUris?: boolean;
+  /**
+   * What the revocation endpoint does: `revoke` (default); `invalid_client`
+   * (the provider refuses the client: 401 `invalid_client`); `401` (a bare
+   * 401 with an empty body); `503` (a failure that may pass).
+   */
+  revocationAnswer?: "revoke" | "invalid_client" | "401" | "503";
+  /**
+   * Published as `revocation_endpoint_auth_methods_supported` (the provider
+   * publishes none by default).
+   */
+  revocationAuthMethods?: string[];
+  /**
+   * Changes the discovery document before it is sent: inaccurate metadata
+   * that the provider itself does not act on.
+   */
+  editMetadata?: (metadata: Record<string, unknown>) => void;
 }
 
 /** What the provider has seen, for assertions. */
@@ -62,6 +89,9 @@ export interface OidcProviderHandle extends AsyncDisposable {
 // The parts of oidc-provider's API used here (it ships no types).
 interface ProviderContext {
   method: string;
+  path: string;
+  status: number;
+  body: unknown;
   oidc?: { route?: string; params?: Record<string, unknown> };
 }
 interface Provider {
@@ -75,6 +105,11 @@ interface Provider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
 }
 type ProviderClass = new (issuer: string, config: unknown) => Provider;
+type ErrorClass = new (...args: unknown[]) => Error;
+interface ProviderModule {
+  Provider: ProviderClass;
+  errors: Record<"InvalidRequest" | "InvalidClientAuth", ErrorClass>;
+}
 
 // oidc-provider prints two notices no configuration turns off: one when the
 // module loads under a runtime other than Node.js LTS, and one per provider
@@ -106,13 +141,16 @@ async function withoutExpectedNotices<T>(
   }
 }
 
-let providerClass: Promise<ProviderClass> | undefined;
-function loadProvider(): Promise<ProviderClass> {
-  providerClass ??= withoutExpectedNotices(async () => {
+let providerModule: Promise<ProviderModule> | undefined;
+function loadProvider(): Promise<ProviderModule> {
+  providerModule ??= withoutExpectedNotices(async () => {
     const mod = await import("oidc-provider");
-    return (mod.Provider ?? mod.default) as ProviderClass;
+    return {
+      Provider: (mod.Provider ?? mod.default) as ProviderClass,
+      errors: mod.errors as ProviderModule["errors"],
+    };
   });
-  return providerClass;
+  return providerModule;
 }
 
 let signingKey: Promise<JsonWebKey> | undefined;
@@ -215,7 +253,8 @@ export async function startOidcProvider(
   const clientId = options.clientId ?? "test-native-app";
   const redirectUris = options.redirectUris ?? ["http://127.0.0.1/callback"];
   const rotate = options.rotateRefreshTokens ?? true;
-  const Provider = await loadProvider();
+  const { Provider, errors } = await loadProvider();
+  const revocationAnswer = options.revocationAnswer ?? "revoke";
   const key = await loadSigningKey();
 
   // The issuer names the port, so listen first; the provider's handler is
@@ -243,7 +282,9 @@ export async function startOidcProvider(
     jwks: { keys: [key] },
     clients: [{
       client_id: clientId,
-      application_type: "native",
+      // A web client's redirect URIs match exactly; a native client's
+      // loopback ones on any port.
+      application_type: options.exactRedirectUris ? "web" : "native",
       token_endpoint_auth_method: "none",
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
@@ -260,9 +301,38 @@ export async function startOidcProvider(
           _ctx: unknown,
           client: { clientId: string },
           token: { clientId: string },
-        ) => Promise.resolve(token.clientId === client.clientId),
+        ) => {
+          if (revocationAnswer === "invalid_client") {
+            throw new errors.InvalidClientAuth();
+          }
+          return Promise.resolve(token.clientId === client.clientId);
+        },
       },
     },
+    ...(options.revocationAuthMethods
+      ? {
+        discovery: {
+          revocation_endpoint_auth_methods_supported:
+            options.revocationAuthMethods,
+        },
+      }
+      : {}),
+    ...(options.requireNonce
+      ? {
+        extraParams: {
+          // Runs for every authorization request, nonce or not.
+          nonce: (
+            ctx: { oidc: { params: Record<string, unknown> } },
+            value: unknown,
+          ) => {
+            const scope = String(ctx.oidc.params.scope ?? "").split(" ");
+            if (scope.includes("openid") && !value) {
+              throw new errors.InvalidRequest("nonce required");
+            }
+          },
+        },
+      }
+      : {}),
     rotateRefreshToken: () => rotate,
     issueRefreshToken: (
       _ctx: unknown,
@@ -305,8 +375,20 @@ export async function startOidcProvider(
   // Counted once the provider has handled the request (its parameters are
   // parsed by then) and before the answer is sent.
   provider.use(async (ctx, next) => {
+    if (
+      ctx.method === "POST" && ctx.path === "/token/revocation" &&
+      (revocationAnswer === "401" || revocationAnswer === "503")
+    ) {
+      stats.revocations++;
+      ctx.status = Number(revocationAnswer);
+      ctx.body = "";
+      return;
+    }
     try {
       await next();
+      if (ctx.oidc?.route === "discovery" && options.editMetadata) {
+        options.editMetadata(ctx.body as Record<string, unknown>);
+      }
     } finally {
       const route = ctx.method === "POST" ? ctx.oidc?.route : undefined;
       if (route === "token") {

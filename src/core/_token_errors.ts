@@ -159,6 +159,21 @@ export function errorFromProcessing(
       { hint: "use https://, or opt in to insecure HTTP explicitly" },
     );
   }
+  if (
+    err instanceof oauth.OperationProcessingError &&
+    err.code === oauth.JWT_CLAIM_COMPARISON &&
+    (err.cause as { claim?: unknown } | undefined)?.claim === "nonce"
+  ) {
+    return new OAuthError(
+      "nonce_mismatch",
+      "the ID token's nonce is not the one sent with this sign-in",
+      {
+        cause: { name: err.name, code: err.code, message: err.message },
+        hint:
+          "the code was not issued for this sign-in (replayed or injected); sign in again",
+      },
+    );
+  }
   if (err instanceof oauth.OperationProcessingError) {
     // The message names the faulty field; the cause may hold the body (and
     // tokens), so only the message and code are kept.

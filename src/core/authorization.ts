@@ -21,6 +21,7 @@ const RESERVED = new Set([
   "state",
   "code_challenge",
   "code_challenge_method",
+  "nonce",
 ]);
 
 /** Scope sent to Looker when none is given. */
@@ -48,11 +49,21 @@ export interface PendingAuthorization {
   readonly codeVerifier: string;
   /** The redirect URI sent; the code exchange must repeat it. */
   readonly redirectUri: string;
+  /**
+   * The OpenID Connect `nonce` sent, when the scope includes `openid`; the
+   * code exchange checks it in the ID token.
+   */
+  readonly nonce?: string;
 }
 
 /**
  * Builds the authorization URL with a fresh PKCE verifier (S256) and a fresh
  * 256-bit `state`.
+ *
+ * When the scope includes `openid`, a fresh 256-bit `nonce` is sent too:
+ * OpenID Connect makes it optional in the code flow, some servers require
+ * it, and {@linkcode exchangeCode} checks it in the ID token, so a code
+ * obtained for another sign-in is refused.
  *
  * @param server Where to sign in.
  * @param request Client id, redirect URI, scope, extra parameters.
@@ -64,6 +75,7 @@ export interface PendingAuthorization {
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1.1
  * @see https://www.rfc-editor.org/rfc/rfc7636.html#section-4.3
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
  *
  * @example
  * ```ts
@@ -109,6 +121,10 @@ export async function startAuthorization(
   params.set("state", state);
   params.set("code_challenge", challenge);
   params.set("code_challenge_method", "S256");
+  const nonce = scope?.split(" ").includes("openid")
+    ? generateState()
+    : undefined;
+  if (nonce !== undefined) params.set("nonce", nonce);
   for (const [name, value] of Object.entries(request.extraParams ?? {})) {
     if (RESERVED.has(name)) {
       throw new OAuthError(
@@ -124,7 +140,13 @@ export async function startAuthorization(
     }
     params.set(name, value);
   }
-  return { url, state, codeVerifier, redirectUri };
+  return {
+    url,
+    state,
+    codeVerifier,
+    redirectUri,
+    ...(nonce === undefined ? {} : { nonce }),
+  };
 }
 
 /**

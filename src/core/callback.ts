@@ -164,9 +164,7 @@ function fromValidationError(
         },
       );
     }
-    const hint = Object.hasOwn(HINTS, err.error)
-      ? HINTS[err.error]!
-      : "the server refused the sign-in; see its error description";
+    const hint = authorizationHint(server, err.error, err.error_description);
     return new OAuthError(
       "authorization_error",
       `the server refused the sign-in: ${error}${
@@ -215,14 +213,52 @@ function issError(
   return undefined;
 }
 
-const HINTS: Record<string, string> = {
-  invalid_request:
-    "check the redirect URI: it must equal the one registered for the app, character for character",
-  unauthorized_client:
-    "check the client id: it must be the client_guid registered with the server, and the app must be enabled",
-  invalid_scope: "check the scope (Looker uses cors_api)",
-  server_error: "the server failed; try again later",
-  temporarily_unavailable: "the server is busy; try again later",
-  login_required: "sign in to the server in the browser, then try again",
-  consent_required: "accept the app's request when asked",
-};
+/**
+ * What to do about an `error=` callback. The hint follows the server's own
+ * description where it names a cause, and names Looker's settings only for
+ * Looker: a wrong hint sends the person after the wrong cause.
+ */
+function authorizationHint(
+  server: AuthServer,
+  error: string,
+  description: string | undefined,
+): string {
+  const said = description ?? "";
+  const looker = server.looker !== undefined;
+  if (/redirect/i.test(said)) {
+    return looker
+      ? "check the redirect URI: it must equal the one registered for the OAuth client app, character for character (scheme, host, port and path)"
+      : "check the redirect URI: it must be one registered for the client on the server (some servers match the port too; then register a fixed port and pass that exact URI)";
+  }
+  if (/\bnonce\b/i.test(said)) {
+    return "the server wants an OpenID Connect nonce, which is sent whenever the scope includes openid: add openid to the scope";
+  }
+  if (/code_challenge|pkce/i.test(said)) {
+    return "the server refused the PKCE parameters; it must accept S256 PKCE for a public client";
+  }
+  switch (error) {
+    case "invalid_scope":
+      return looker
+        ? "check the scope: Looker uses cors_api"
+        : "check the scope: ask for scopes the server offers to this client";
+    case "unauthorized_client":
+      return looker
+        ? "check the client id: it must be the client_guid registered with register_oauth_client_app, and the app must be enabled"
+        : "check the client on the server: it must be allowed the authorization code grant as a public client";
+    case "unsupported_response_type":
+      return "the server does not offer the authorization code flow to this client";
+    case "server_error":
+      return "the server failed; try again later";
+    case "temporarily_unavailable":
+      return "the server is busy; try again later";
+    case "login_required":
+    case "interaction_required":
+      return "sign in to the server in the browser, then try again";
+    case "consent_required":
+      return "accept the app's request when asked";
+    default:
+      return said
+        ? "the server refused the sign-in request; its description says why"
+        : "the server refused the sign-in request without saying why; check the client's settings on the server";
+  }
+}

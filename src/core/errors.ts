@@ -13,6 +13,7 @@ export const OAUTH_ERROR_CODES = [
   "insecure_http",
   "state_mismatch",
   "iss_mismatch",
+  "nonce_mismatch",
   "invalid_callback",
   "access_denied",
   "authorization_error",
@@ -41,6 +42,8 @@ export const OAUTH_ERROR_CODES = [
  *   (a forged or stale callback).
  * - `iss_mismatch`: the callback's `iss` is wrong, or missing where the server
  *   promises it (RFC 9207).
+ * - `nonce_mismatch`: the ID token's `nonce` is not the one sent with this
+ *   sign-in (a code obtained for another sign-in), or is missing.
  * - `invalid_callback`: the callback has no `code`, or repeats a parameter.
  * - `access_denied`: the person declined.
  * - `authorization_error`: the server sent another `error=` to the callback.

@@ -61,6 +61,12 @@ export interface CodeExchange extends TokenRequestOptions {
   code: string;
   /** The PKCE verifier from {@linkcode startAuthorization}. */
   codeVerifier: string;
+  /**
+   * The `nonce` from {@linkcode startAuthorization} (set when `openid` was
+   * requested). The ID token must carry it. Without it, an ID token must
+   * carry none.
+   */
+  nonce?: string;
 }
 
 /**
@@ -73,11 +79,13 @@ export interface CodeExchange extends TokenRequestOptions {
  * @throws {OAuthError} `invalid_grant`, `redirect_uri_mismatch`,
  *   `invalid_client`, `basic_auth_rejected`, `wrong_host`,
  *   `token_endpoint_error`, `server_error`, `invalid_response`,
- *   `response_too_large`, `timeout`, `network_error`. The code is never
- *   sent twice.
+ *   `response_too_large`, `timeout`, `network_error`; `nonce_mismatch` when
+ *   the ID token's `nonce` is not the one sent. The code is never sent
+ *   twice.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1.3
  * @see https://www.rfc-editor.org/rfc/rfc7636.html#section-4.5
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  *
  * @example
  * ```ts ignore
@@ -100,6 +108,9 @@ export async function exchangeCode(
     if (typeof exchange[key] !== "string" || exchange[key] === "") {
       throw new OAuthError("invalid_argument", `${key} is required`);
     }
+  }
+  if (exchange.nonce !== undefined && typeof exchange.nonce !== "string") {
+    throw new OAuthError("invalid_argument", "nonce must be a string");
   }
   const as = toAs(server);
   const client = toClient(exchange.clientId);
@@ -127,9 +138,23 @@ export async function exchangeCode(
     throw await errorFromResponse(server, response, "exchange", secrets);
   }
   await assertJsonResponse(response, "exchange");
+  // A nonce is checked in the ID token. A server that answers `openid`
+  // without one is tolerated (there is nothing to check), so whether the
+  // body holds an ID token is looked at first.
   let result: oauth.TokenEndpointResponse;
   try {
-    result = await oauth.processAuthorizationCodeResponse(as, client, response);
+    const body = await response.text();
+    result = await oauth.processAuthorizationCodeResponse(
+      as,
+      client,
+      new Response(body, {
+        status: response.status,
+        headers: response.headers,
+      }),
+      exchange.nonce !== undefined && hasIdToken(body)
+        ? { expectedNonce: exchange.nonce }
+        : undefined,
+    );
   } catch (err) {
     throw errorFromProcessing(err, "exchange");
   }
@@ -231,6 +256,15 @@ export async function refreshTokens(
     throw errorFromProcessing(err, "refresh");
   }
   return toTokenSet(result, receivedAt, refresh.tokens);
+}
+
+function hasIdToken(body: string): boolean {
+  try {
+    const parsed = JSON.parse(body);
+    return typeof parsed?.id_token === "string";
+  } catch {
+    return false; // oauth4webapi says what is wrong with it
+  }
 }
 
 function toTokenSet(

@@ -87,7 +87,12 @@ export async function loginWithBrowser(
 ): Promise<BrowserLoginResult> {
   const { server, clientId } = options;
   let pending:
-    | { state: string; codeVerifier: string; redirectUri: string }
+    | {
+      state: string;
+      codeVerifier: string;
+      redirectUri: string;
+      nonce?: string;
+    }
     | undefined;
   const http: HttpOptions = {
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -129,6 +134,7 @@ export async function loginWithBrowser(
         redirectUri: pending!.redirectUri,
         code,
         codeVerifier: pending!.codeVerifier,
+        ...(pending!.nonce === undefined ? {} : { nonce: pending!.nonce }),
       }),
   });
   const stop = Promise.withResolvers<never>();

@@ -563,6 +563,25 @@ for (
   });
 }
 
+Deno.test("login --issuer to a provider that requires a nonce: signs in, and the ID token carries the nonce sent", async () => {
+  await using t = await tempHome();
+  await using op = await startOidcProvider({ requireNonce: true });
+  const login = await runCli(
+    ["login", "--issuer", op.issuer, "--client-id", op.clientId],
+    { home: t.home, env: browserEnv({ log: `${t.dir}/browser.log` }) },
+  );
+  assert.equal(login.code, 0, login.stderr);
+  const nonce = urlIn(login.stderr).searchParams.get("nonce");
+  assert.ok(nonce, "a nonce was sent with openid");
+  const { tokens } = await readTokenFile(t.tokenFile());
+  const payload = tokens.idToken!.split(".")[1]!;
+  const claims = JSON.parse(
+    atob(payload.replace(/-/g, "+").replace(/_/g, "/")),
+  );
+  assert.equal(claims.nonce, nonce);
+  assert.equal(op.stats.tokenRequests, 1);
+});
+
 Deno.test("unsafe endpoints are refused before any browser starts (issue 4 #15)", async (t) => {
   await using home = await tempHome();
   let metadata: Record<string, string> = {};

@@ -176,6 +176,42 @@ Deno.test("startAuthorization() makes a fresh state and verifier on every call",
   assert.equal(challenges.size, 20);
 });
 
+Deno.test("startAuthorization() sends a fresh nonce whenever openid is requested, and none otherwise", async () => {
+  const nonces = new Set<string>();
+  for (const scope of ["openid", "openid offline_access", "email openid"]) {
+    for (const server of [generic, looker]) {
+      const pending = await startAuthorization(server, {
+        clientId: "cli",
+        redirectUri: REDIRECT,
+        scope,
+      });
+      assert.ok(pending.nonce, `no nonce for ${scope}`);
+      assert.ok(pending.nonce.length >= 43, "at least 256 bits");
+      assert.equal(pending.url.searchParams.get("nonce"), pending.nonce);
+      nonces.add(pending.nonce);
+    }
+  }
+  assert.equal(nonces.size, 6);
+  for (const scope of [undefined, "offline_access", "openidx", "cors_api"]) {
+    const pending = await startAuthorization(generic, {
+      clientId: "cli",
+      redirectUri: REDIRECT,
+      ...(scope === undefined ? {} : { scope }),
+    });
+    assert.equal(pending.nonce, undefined, String(scope));
+    assert.equal(pending.url.searchParams.has("nonce"), false);
+  }
+  await assert.rejects(
+    startAuthorization(generic, {
+      clientId: "cli",
+      redirectUri: REDIRECT,
+      scope: "openid",
+      extraParams: { nonce: "chosen-by-an-attacker" },
+    }),
+    isOAuthError("invalid_argument"),
+  );
+});
+
 Deno.test("startAuthorization() refuses a server that does not offer S256", async () => {
   const plainOnly: AuthServer = {
     ...generic,

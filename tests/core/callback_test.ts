@@ -463,3 +463,68 @@ Deno.test("parseCallback() messages never contain the code value", () => {
     );
   }
 });
+
+Deno.test("parseCallback() hints follow the server kind and its error_description, never a wrong cause", () => {
+  const hintOf = (
+    server: typeof looker,
+    error: string,
+    description?: string,
+  ): string => {
+    const query = new URLSearchParams({ error, state: STATE });
+    if (description !== undefined) {
+      query.set("error_description", description);
+    }
+    try {
+      parseCallback(server, `${BASE}?${query}`, { state: STATE });
+    } catch (err) {
+      hasCode("authorization_error")(err);
+      return (err as OAuthError).hint ?? "";
+    }
+    throw new Error("no error");
+  };
+  const cases: [
+    server: typeof looker,
+    error: string,
+    description: string | undefined,
+    points: RegExp,
+    never: RegExp,
+  ][] = [
+    // An invalid_request says nothing about the redirect URI by itself.
+    [plain, "invalid_request", undefined, /client's settings/, /redirect/i],
+    [plain, "invalid_request", "nonce required", /nonce/, /redirect|Looker/i],
+    [looker, "invalid_request", "nonce required", /nonce/, /redirect/i],
+    [
+      looker,
+      "invalid_request",
+      "code_challenge is required (PKCE)",
+      /PKCE/,
+      /redirect/i,
+    ],
+    [
+      plain,
+      "invalid_request",
+      "redirect_uri did not match any registered",
+      /redirect URI/,
+      /Looker|OAuth client app/,
+    ],
+    [
+      looker,
+      "invalid_request",
+      "redirect_uri mismatch",
+      /OAuth client app/,
+      /nonce/,
+    ],
+    [plain, "invalid_scope", undefined, /scopes the server offers/, /cors_api/],
+    [looker, "invalid_scope", undefined, /cors_api/, /redirect/i],
+    [plain, "unauthorized_client", undefined, /public client/, /client_guid/],
+    [looker, "unauthorized_client", undefined, /client_guid/, /redirect/i],
+  ];
+  for (const [server, error, description, points, never] of cases) {
+    const hint = hintOf(server, error, description);
+    const what = `${server.looker ? "Looker" : "generic"} ${error} ${
+      description ?? ""
+    }: ${hint}`;
+    assert.match(hint, points, what);
+    assert.doesNotMatch(hint, never, what);
+  }
+});

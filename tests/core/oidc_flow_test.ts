@@ -7,6 +7,7 @@ import {
   discover,
   exchangeCode,
   MemoryTokenStore,
+  type OAuthError,
   parseCallback,
   type PendingAuthorization,
   refreshTokens,
@@ -88,6 +89,7 @@ async function finish(
     redirectUri: pending.redirectUri,
     code,
     codeVerifier: pending.codeVerifier,
+    ...(pending.nonce === undefined ? {} : { nonce: pending.nonce }),
   });
 }
 
@@ -162,6 +164,82 @@ Deno.test("the code flow with PKCE signs in to oidc-provider", async () => {
   assert.deepEqual(setup.op.stats.serverErrors, []);
 });
 
+Deno.test("the code flow signs in to oidc-provider that requires a nonce, and the ID token carries it", async () => {
+  await using setup = await setUp({ requireNonce: true });
+  const { pending, callback } = await authorize(setup);
+  assert.ok(pending.nonce);
+  const tokens = await finish(setup, pending, callback);
+  assert.equal(jwtPayload(tokens.idToken!).nonce, pending.nonce);
+  assert.deepEqual(setup.op.stats.serverErrors, []);
+});
+
+Deno.test("oidc-provider that requires a nonce refuses a request without one; the error names no wrong cause", async () => {
+  await using setup = await setUp({ requireNonce: true });
+  const pending = await startAuthorization(setup.server, {
+    clientId: setup.op.clientId,
+    redirectUri: setup.receiver.redirectUri,
+    scope: "openid",
+  });
+  await browse(without(pending.url, "nonce"));
+  const callback = setup.receiver.callbacks.at(-1);
+  assert.ok(callback, "the provider redirected back with an error");
+  assert.equal(callback.searchParams.get("code"), null);
+  let caught: unknown;
+  try {
+    parseCallback(setup.server, callback, { state: pending.state });
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(isOAuthError("authorization_error")(caught));
+  const err = caught as OAuthError;
+  assert.equal(err.error, "invalid_request");
+  assert.equal(err.errorDescription, "nonce required");
+  assert.ok(!/redirect/i.test(err.hint ?? ""), err.hint);
+  assert.match(err.hint ?? "", /nonce/);
+});
+
+Deno.test("exchangeCode() refuses an ID token whose nonce is not this sign-in's", async () => {
+  await using setup = await setUp({ requireNonce: true });
+  // The browser is sent with another nonce (a code obtained for another
+  // sign-in, injected here): the provider puts that one in the ID token.
+  const pending = await startAuthorization(setup.server, {
+    clientId: setup.op.clientId,
+    redirectUri: setup.receiver.redirectUri,
+    scope: "openid",
+  });
+  const callback = await browseToCallback(
+    setup.receiver,
+    withParam(pending.url, "nonce", "another-sign-in-s-nonce"),
+    "approve",
+  );
+  const code = parseCallback(setup.server, callback, { state: pending.state });
+  await assert.rejects(
+    exchangeCode(setup.server, {
+      clientId: setup.op.clientId,
+      redirectUri: pending.redirectUri,
+      code,
+      codeVerifier: pending.codeVerifier,
+      nonce: pending.nonce!,
+    }),
+    isOAuthError("nonce_mismatch"),
+  );
+});
+
+Deno.test("exchangeCode() without the nonce refuses an ID token that carries one", async () => {
+  await using setup = await setUp();
+  const { pending, callback } = await authorize(setup);
+  const code = parseCallback(setup.server, callback, { state: pending.state });
+  await assert.rejects(
+    exchangeCode(setup.server, {
+      clientId: setup.op.clientId,
+      redirectUri: pending.redirectUri,
+      code,
+      codeVerifier: pending.codeVerifier,
+    }),
+    isOAuthError("nonce_mismatch"),
+  );
+});
+
 Deno.test("exchangeCode() is refused a code that was already used", async () => {
   await using setup = await setUp();
   const { pending, callback } = await authorize(setup);
@@ -171,6 +249,7 @@ Deno.test("exchangeCode() is refused a code that was already used", async () => 
     redirectUri: pending.redirectUri,
     code,
     codeVerifier: pending.codeVerifier,
+    nonce: pending.nonce!,
   };
   await exchangeCode(setup.server, exchange);
   await assert.rejects(
