@@ -15,7 +15,21 @@ interface Step {
   capture?: boolean;
 }
 
-const ENTRY_POINTS = ["mod.ts", "src/core/mod.ts", "cli.ts"];
+const ENTRY_POINTS = [
+  "mod.ts",
+  "src/core/mod.ts",
+  "src/browser/mod.ts",
+  "cli.ts",
+];
+
+/**
+ * The pure folders: Web platform only, type-checked without Deno's types.
+ * Each may import itself, oauth4webapi, and the folders listed with it.
+ */
+const PURE: Record<string, string[]> = {
+  "src/core": [],
+  "src/browser": ["src/core"],
+};
 
 const steps: Step[] = [
   { name: "format", args: ["fmt", "--check"] },
@@ -33,14 +47,15 @@ const steps: Step[] = [
     ],
   },
   {
-    name:
-      "core purity: type-checks with only esnext + dom libs (no Deno types)",
+    name: `purity of ${
+      Object.keys(PURE).join(", ")
+    }: type-checks with only esnext + dom libs (no Deno types)`,
     args: [
       "check",
       "--config",
       ".ci/core.deno.json",
       "--no-lock",
-      "src/core/mod.ts",
+      ...Object.keys(PURE).map((dir) => `${dir}/mod.ts`),
     ],
   },
   {
@@ -63,30 +78,49 @@ const steps: Step[] = [
 
 function corePurity(): string | undefined {
   const offenders: string[] = [];
-  for (const entry of walk("src/core")) {
-    const text = Deno.readTextFileSync(entry);
-    text.split("\n").forEach((line, i) => {
-      const code = line.replace(/\/\/.*$/, "");
-      if (
-        /\bDeno\./.test(code) || /["']node:/.test(code) ||
-        /\brequire\(/.test(code)
-      ) {
-        offenders.push(`${entry}:${i + 1}: ${line.trim()}`);
-      }
-    });
-    // Real import/export lines only (not JSDoc examples, which start with "*").
-    const importLine = /^(?:import|export|\})[^*\n]*?from\s+["']([^"']+)["']/gm;
-    const dynamic = /^[^*\n]*\bimport\(\s*["']([^"']+)["']/gm;
-    for (const m of [...text.matchAll(importLine), ...text.matchAll(dynamic)]) {
-      const spec = m[1]!;
-      if (!spec.startsWith("./") && spec !== "oauth4webapi") {
-        offenders.push(
-          `${entry}: imports ${spec} (core imports only oauth4webapi and itself)`,
-        );
-      }
+  for (const [dir, allowed] of Object.entries(PURE)) {
+    for (const entry of walk(dir)) {
+      offenders.push(...impurities(entry, allowed));
     }
   }
   return offenders.length ? offenders.join("\n") : undefined;
+}
+
+function impurities(entry: string, allowed: string[]): string[] {
+  const offenders: string[] = [];
+  const text = Deno.readTextFileSync(entry);
+  text.split("\n").forEach((line, i) => {
+    const code = line.replace(/\/\/.*$/, "");
+    if (
+      /\bDeno\./.test(code) || /["']node:/.test(code) ||
+      /\brequire\(/.test(code)
+    ) {
+      offenders.push(`${entry}:${i + 1}: ${line.trim()}`);
+    }
+  });
+  // Real import/export lines only (not JSDoc examples, which start with "*").
+  const importLine = /^(?:import|export|\})[^*\n]*?from\s+["']([^"']+)["']/gm;
+  const dynamic = /^[^*\n]*\bimport\(\s*["']([^"']+)["']/gm;
+  const folder = entry.slice(0, entry.lastIndexOf("/"));
+  for (const m of [...text.matchAll(importLine), ...text.matchAll(dynamic)]) {
+    const spec = m[1]!;
+    const target = spec.startsWith(".")
+      ? new URL(spec, `file:///${folder}/`).pathname.slice(1)
+      : undefined;
+    const ok = spec === "oauth4webapi" ||
+      (target !== undefined &&
+        [folder.split("/").slice(0, 2).join("/"), ...allowed].some((dir) =>
+          target.startsWith(`${dir}/`)
+        ));
+    if (!ok) {
+      offenders.push(
+        `${entry}: imports ${spec} (it may import only oauth4webapi, its own folder${
+          allowed.length ? ` and ${allowed.join(", ")}` : ""
+        })`,
+      );
+    }
+  }
+  return offenders;
 }
 
 function* walk(dir: string): Generator<string> {
@@ -102,15 +136,21 @@ let summary: { passed: number; failed: number } | undefined;
 
 for (const step of steps) {
   console.log(`\n▶ ${step.name}: deno ${step.args.join(" ")}`);
-  if (step.name.startsWith("core purity")) {
+  if (step.name.startsWith("purity")) {
     const found = corePurity();
     if (found) {
       console.log(
-        `src/core uses something other than the Web platform:\n${found}`,
+        `a pure folder uses something other than the Web platform:\n${found}`,
       );
-      failures.push("core purity (Deno./node: in src/core)");
+      failures.push(
+        "purity (Deno., node: or a foreign import in a pure folder)",
+      );
     } else {
-      console.log("src/core: no Deno.*, node:, require() or foreign imports");
+      console.log(
+        `${
+          Object.keys(PURE).join(", ")
+        }: no Deno.*, node:, require() or foreign imports`,
+      );
     }
   }
   const child = new Deno.Command(deno, {

@@ -28,16 +28,31 @@ export interface Transport {
 
 /**
  * Transport options for oauth4webapi: our bounded fetch, and `http:` allowed
- * where this library's policy (already enforced) allows it.
+ * where this library's policy (already enforced) allows it. With `json`, the
+ * form body oauth4webapi builds is sent as a JSON object instead (Looker
+ * takes both; its browser examples send JSON).
  */
 export function transport(
   endpoint: string | URL,
   http: HttpOptions,
   allowInsecureHttp = false,
+  json = false,
 ): Transport {
   const send = boundedFetch(http);
   return {
-    [oauth.customFetch]: (url, options) => send(url, options as RequestInit),
+    [oauth.customFetch]: (url, options) => {
+      let init = options as RequestInit;
+      if (json && init.body instanceof URLSearchParams) {
+        const headers = new Headers(init.headers);
+        headers.set("content-type", "application/json");
+        init = {
+          ...init,
+          headers,
+          body: JSON.stringify(Object.fromEntries(init.body)),
+        };
+      }
+      return send(url, init);
+    },
     [oauth.allowInsecureRequests]: insecureAllowed(endpoint, allowInsecureHttp),
   };
 }

@@ -31,6 +31,9 @@ export const OAUTH_ERROR_CODES = [
   "discovery_failed",
   "login_required",
   "unsupported",
+  "cors_refused",
+  "insecure_context",
+  "no_pending_sign_in",
 ] as const;
 
 /**
@@ -63,6 +66,14 @@ export const OAUTH_ERROR_CODES = [
  * - `discovery_failed`: the server's metadata could not be fetched or used.
  * - `login_required`: no usable tokens: the person must sign in again.
  * - `unsupported`: the server does not offer the operation.
+ * - `cors_refused`: the browser withheld a response from a server that is
+ *   up: the page's origin is not allowed by the server's CORS policy
+ *   (Looker: the Embedded Domain Allowlist).
+ * - `insecure_context`: the page is not a secure context, so Web Crypto
+ *   (needed for PKCE) is missing.
+ * - `no_pending_sign_in`: a callback arrived, but no sign-in started from
+ *   this browser tab is waiting for it (storage cleared, another tab, a
+ *   bookmarked or replayed callback URL).
  */
 export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number];
 

@@ -58,7 +58,17 @@ export interface AuthServer {
   readonly looker?: LookerHosts;
   /** `http:` endpoints on non-loopback hosts were explicitly allowed. */
   readonly allowInsecureHttp: boolean;
+  /**
+   * How token requests carry their parameters: `form`
+   * (`application/x-www-form-urlencoded`, RFC 6749 §4.1.3, the default) or
+   * `json` (`application/json`, as Looker's browser examples and the
+   * official Looker SDK send them).
+   */
+  readonly tokenRequestBody?: TokenRequestBody;
 }
+
+/** How token requests carry their parameters: see {@linkcode AuthServer}. */
+export type TokenRequestBody = "form" | "json";
 
 /** Options for {@linkcode lookerServer}. */
 export interface LookerServerOptions {
@@ -71,6 +81,11 @@ export interface LookerServerOptions {
   apiUrl?: string | URL;
   /** Accept `http:` on hosts that are not loopback. Default `false`. */
   allowInsecureHttp?: boolean;
+  /**
+   * How token requests carry their parameters. Default `form`; browser apps
+   * send `json`, as Looker's CORS examples do.
+   */
+  tokenRequestBody?: TokenRequestBody;
 }
 
 /**
@@ -113,6 +128,9 @@ export function lookerServer(options: LookerServerOptions): AuthServer {
     },
     looker: { lookerUrl, apiUrl },
     allowInsecureHttp: insecure,
+    ...(options.tokenRequestBody === "json"
+      ? { tokenRequestBody: "json" as const }
+      : {}),
   };
 }
 

@@ -71,7 +71,8 @@ export interface CodeExchange extends TokenRequestOptions {
 
 /**
  * Exchanges an authorization code for tokens. The client is public: the
- * `client_id` goes in the form body and no `Authorization` header is sent.
+ * `client_id` goes in the body (a form, or JSON where the server's
+ * `tokenRequestBody` says so) and no `Authorization` header is sent.
  *
  * @param server Where the code came from.
  * @param exchange Client id, redirect URI, code, verifier, transport options.
@@ -128,7 +129,12 @@ export async function exchangeCode(
         redirect_uri: exchange.redirectUri,
         code_verifier: exchange.codeVerifier,
       },
-      transport(as.token_endpoint!, exchange, server.allowInsecureHttp),
+      transport(
+        as.token_endpoint!,
+        exchange,
+        server.allowInsecureHttp,
+        server.tokenRequestBody === "json",
+      ),
     );
   } catch (err) {
     throw errorFromProcessing(err, "exchange");
@@ -235,7 +241,12 @@ export async function refreshTokens(
       refreshToken,
       {
         additionalParameters,
-        ...transport(as.token_endpoint!, refresh, server.allowInsecureHttp),
+        ...transport(
+          as.token_endpoint!,
+          refresh,
+          server.allowInsecureHttp,
+          server.tokenRequestBody === "json",
+        ),
       },
     );
   } catch (err) {
