@@ -40,6 +40,8 @@ export * from "./src/loopback/login.ts";
 export * from "./src/store/errors.ts";
 export * from "./src/store/home.ts";
 export * from "./src/store/file_store.ts";
+export * from "./src/store/ca_file.ts";
+export * from "./src/store/profiles.ts";
 export * from "./src/looker/api_error.ts";
 export * from "./src/looker/api.ts";
 export * from "./src/looker/versions.ts";

@@ -19,6 +19,7 @@ const ENTRY_POINTS = [
   "mod.ts",
   "src/core/mod.ts",
   "src/browser/mod.ts",
+  "src/looker_sdk/mod.ts",
   "cli.ts",
 ];
 

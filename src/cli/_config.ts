@@ -1,39 +1,16 @@
 // Private: the profile file (config.json), looker.ini, and the settings
 // precedence: flags > LOOKER_OAUTH_* > LOOKERSDK_* > looker.ini > profile.
-import { ensurePrivateDir, writeFileAtomic } from "../store/_atomic.ts";
-import type { ServerMetadata } from "../core/server.ts";
 import { UsageError } from "./_args.ts";
 
-/** A signed-in person, as shown by `status`. */
-export interface ProfileUser {
-  id?: string;
-  displayName?: string;
-  email?: string;
-}
-
-/** What `login` saves so later commands need no flags. Never secret. */
-export interface Profile {
-  kind: "looker" | "oauth";
-  clientId: string;
-  redirectUri: string;
-  scope?: string;
-  /** Looker: the UI host. */
-  lookerUrl?: string;
-  /** Looker: the API host; others: the base URL for `api`. */
-  apiUrl?: string;
-  /** Others: the issuer, and the metadata read at sign-in. */
-  issuer?: string;
-  metadata?: ServerMetadata;
-  insecureHttp?: boolean;
-  user?: ProfileUser;
-  signedInAt?: number;
-}
-
-/** config.json. */
-export interface ConfigFile {
-  version: 1;
-  profiles: Record<string, Profile>;
-}
+export {
+  type ConfigFile,
+  configPath,
+  type Profile,
+  type ProfileUser,
+  readConfig,
+  saveProfile,
+} from "../store/profiles.ts";
+import type { Profile } from "../store/profiles.ts";
 
 /** The settings `login` can take, each from any layer. */
 export interface Settings {
@@ -53,54 +30,6 @@ const SETTING_KEYS = [
   "redirectUri",
   "scope",
 ] as const;
-
-export function configPath(home: string): string {
-  return `${home}/config.json`;
-}
-
-/** Reads config.json; a missing or unreadable one is empty (with a warning). */
-export async function readConfig(
-  home: string,
-  warn: (message: string) => void = () => {},
-): Promise<ConfigFile> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(configPath(home));
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) {
-      warn(`could not read ${configPath(home)}: ${(err as Error).message}`);
-    }
-    return { version: 1, profiles: {} };
-  }
-  try {
-    const data = JSON.parse(text);
-    if (
-      data && typeof data === "object" && data.profiles &&
-      typeof data.profiles === "object"
-    ) {
-      return { version: 1, profiles: data.profiles };
-    }
-  } catch {
-    // fall through
-  }
-  warn(`${configPath(home)} is not valid JSON; ignoring it`);
-  return { version: 1, profiles: {} };
-}
-
-/** Saves one profile into config.json (atomically). */
-export async function saveProfile(
-  home: string,
-  name: string,
-  profile: Profile,
-): Promise<void> {
-  const config = await readConfig(home);
-  config.profiles[name] = profile;
-  await ensurePrivateDir(home);
-  await writeFileAtomic(
-    configPath(home),
-    JSON.stringify(config, null, 2) + "\n",
-  );
-}
 
 /** Reads `[Looker]` from looker.ini (LOOKER_OAUTH_INI, LOOKERSDK_INI, or ./looker.ini). */
 export async function readLookerIniSection(

@@ -1,42 +1,42 @@
 // Private: the signed-in session of a profile, for token, api, status, logout.
-import { type AuthServer, lookerServer } from "../core/server.ts";
+import { OAuthError } from "../core/errors.ts";
+import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
 import { FileTokenStore } from "../store/file_store.ts";
+import { caFileFetch } from "../store/ca_file.ts";
+import { profileServer } from "../store/profiles.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { type Profile, readConfig } from "./_config.ts";
 import { signInHint } from "./_profile.ts";
 
-/** The AuthServer a saved profile describes. */
+/** The AuthServer a saved profile describes; exit 3 when it cannot be used. */
 export function serverFor(profile: Profile): AuthServer {
-  if (profile.kind === "looker") {
-    return lookerServer({
-      lookerUrl: profile.lookerUrl!,
-      apiUrl: profile.apiUrl ?? profile.lookerUrl!,
-      allowInsecureHttp: profile.insecureHttp === true,
-    });
+  try {
+    return profileServer(profile);
+  } catch (err) {
+    if (err instanceof OAuthError) {
+      throw new CliError(err.message, {
+        exitCode: EXIT.signIn,
+        ...(err.hint === undefined ? {} : { hint: err.hint }),
+      });
+    }
+    throw err;
   }
-  if (!profile.metadata) {
-    throw new CliError("the profile has no server metadata", {
-      exitCode: EXIT.signIn,
-      hint: "sign in again: looker-oauth login --issuer URL",
-    });
-  }
-  return {
-    metadata: profile.metadata,
-    allowInsecureHttp: profile.insecureHttp === true,
-  };
 }
 
 /** A fetch that logs each request's method, URL (no query) and status on --debug. */
-export function debugFetch(io: Io): typeof fetch {
-  if (!io.debugging) return (input, init) => fetch(input, init);
+export function debugFetch(
+  io: Io,
+  base: typeof fetch = (input, init) => fetch(input, init),
+): typeof fetch {
+  if (!io.debugging) return base;
   return async (input, init) => {
     const request = new Request(input, init);
     const url = new URL(request.url);
     const started = performance.now();
     io.debug(`→ ${request.method} ${url.origin}${url.pathname}`);
-    const response = await fetch(request);
+    const response = await base(request);
     io.debug(
       `← ${response.status} ${url.origin}${url.pathname} (${
         Math.round(performance.now() - started)
@@ -80,13 +80,15 @@ export async function openSession(
   const store = options.store ??
     new FileTokenStore({ home, profile: options.profile, onWarning: io.err });
   const apiUrl = profile.apiUrl;
+  // A private CA trusted for this instance only (login --ca-file).
+  const base = profile.caFile ? await caFileFetch(profile.caFile) : undefined;
   const session = new TokenSession({
     server,
     clientId: profile.clientId,
     // Looker repeats the redirect URI on refresh; other servers need none.
     ...(profile.kind === "looker" ? { redirectUri: profile.redirectUri } : {}),
     store,
-    fetch: debugFetch(io),
+    fetch: debugFetch(io, base),
     now: () => io.now(),
     ...(apiUrl === undefined ? {} : { apiUrl }),
   });

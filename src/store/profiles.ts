@@ -1,0 +1,268 @@
+/**
+ * The profiles `looker-oauth login` saves (`config.json`), and the signed-in
+ * session of one of them, for scripts that reuse a CLI sign-in.
+ *
+ * @module
+ */
+import { OAuthError } from "../core/errors.ts";
+import { type AuthServer, lookerServer } from "../core/server.ts";
+import type { ServerMetadata } from "../core/server.ts";
+import { TokenSession } from "../core/session.ts";
+import { ensurePrivateDir, writeFileAtomic } from "./_atomic.ts";
+import { caFileClient, withClient } from "./ca_file.ts";
+import { FileTokenStore } from "./file_store.ts";
+import { type EnvReader, stateHome } from "./home.ts";
+
+/** A signed-in person, as `looker-oauth status` shows them. */
+export interface ProfileUser {
+  /** The user id on the server. */
+  id?: string;
+  /** The name to show. */
+  displayName?: string;
+  /** The email address. */
+  email?: string;
+}
+
+/** What `looker-oauth login` saves so later commands need no flags. Never secret. */
+export interface Profile {
+  /** A Looker instance, or another OAuth 2.0 / OpenID Connect server. */
+  kind: "looker" | "oauth";
+  /** The OAuth client id. */
+  clientId: string;
+  /** The redirect URI of the sign-in (Looker needs it to refresh). */
+  redirectUri: string;
+  /** The scope asked for. */
+  scope?: string;
+  /** Looker: the UI host. */
+  lookerUrl?: string;
+  /** Looker: the API host; others: the base URL for `api`. */
+  apiUrl?: string;
+  /** Others: the issuer. */
+  issuer?: string;
+  /** Others: the metadata read at sign-in. */
+  metadata?: ServerMetadata;
+  /** `http:` was allowed for a host that is not loopback. */
+  insecureHttp?: boolean;
+  /**
+   * A PEM file of the certificate authorities trusted for this instance
+   * (an on-premises Looker with a private CA), as an absolute path.
+   */
+  caFile?: string;
+  /** Who signed in. */
+  user?: ProfileUser;
+  /** When, in epoch ms. */
+  signedInAt?: number;
+}
+
+/** The contents of `config.json`. */
+export interface ConfigFile {
+  /** The format's version. */
+  version: 1;
+  /** The profiles by name. */
+  profiles: Record<string, Profile>;
+}
+
+/**
+ * The path of `config.json` in a state folder.
+ *
+ * @param home The state folder (see {@linkcode stateHome}).
+ * @returns The path.
+ */
+export function configPath(home: string): string {
+  return `${home}/config.json`;
+}
+
+/**
+ * Reads `config.json`. A missing file is empty; an unreadable or invalid one
+ * is empty too, with a warning.
+ *
+ * @param home The state folder.
+ * @param warn Called with a one-line warning.
+ * @returns The profiles.
+ */
+export async function readConfig(
+  home: string,
+  warn: (message: string) => void = () => {},
+): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(configPath(home));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) {
+      warn(`could not read ${configPath(home)}: ${(err as Error).message}`);
+    }
+    return { version: 1, profiles: {} };
+  }
+  try {
+    const data = JSON.parse(text);
+    if (
+      data && typeof data === "object" && data.profiles &&
+      typeof data.profiles === "object"
+    ) {
+      return { version: 1, profiles: data.profiles };
+    }
+  } catch {
+    // fall through
+  }
+  warn(`${configPath(home)} is not valid JSON; ignoring it`);
+  return { version: 1, profiles: {} };
+}
+
+/**
+ * Saves one profile into `config.json`, atomically, keeping the others.
+ *
+ * @param home The state folder.
+ * @param name The profile's name.
+ * @param profile The profile.
+ */
+export async function saveProfile(
+  home: string,
+  name: string,
+  profile: Profile,
+): Promise<void> {
+  const config = await readConfig(home);
+  config.profiles[name] = profile;
+  await ensurePrivateDir(home);
+  await writeFileAtomic(
+    configPath(home),
+    JSON.stringify(config, null, 2) + "\n",
+  );
+}
+
+/**
+ * The {@linkcode AuthServer} a saved profile describes.
+ *
+ * @param profile The profile.
+ * @returns The server.
+ * @throws {OAuthError} `login_required` for an OAuth profile without the
+ *   server metadata saved at sign-in.
+ */
+export function profileServer(profile: Profile): AuthServer {
+  if (profile.kind === "looker") {
+    return lookerServer({
+      lookerUrl: profile.lookerUrl!,
+      apiUrl: profile.apiUrl ?? profile.lookerUrl!,
+      allowInsecureHttp: profile.insecureHttp === true,
+    });
+  }
+  if (!profile.metadata) {
+    throw new OAuthError(
+      "login_required",
+      "the profile has no server metadata",
+      {
+        hint: "sign in again: looker-oauth login --issuer URL",
+      },
+    );
+  }
+  return {
+    metadata: profile.metadata,
+    allowInsecureHttp: profile.insecureHttp === true,
+  };
+}
+
+/** Options for {@linkcode openProfile}. */
+export interface OpenProfileOptions {
+  /**
+   * The profile: default `$LOOKER_OAUTH_PROFILE`, else `default`.
+   */
+  profile?: string;
+  /** The state folder: default {@linkcode stateHome}. */
+  home?: string;
+  /** Reads environment variables; `Deno.env.get` by default. */
+  env?: EnvReader;
+  /**
+   * The `fetch` under the session. Default: the global one, or one trusting
+   * the profile's CA file.
+   */
+  fetch?: typeof fetch;
+  /** Called with a one-line warning (a corrupt file ignored, ...). */
+  onWarning?: (message: string) => void;
+}
+
+/** A profile's signed-in session, from {@linkcode openProfile}. */
+export interface ProfileSession {
+  /** The profile's name. */
+  name: string;
+  /** What `login` saved. */
+  profile: Profile;
+  /** The server it signed in to. */
+  server: AuthServer;
+  /** Its tokens. */
+  store: FileTokenStore;
+  /** The session: refreshes through the store's cross-process lock. */
+  session: TokenSession;
+  /**
+   * The `fetch` for every request to this instance (it trusts the profile's
+   * CA file, if any).
+   */
+  fetch: typeof fetch;
+  /** The HTTP client trusting the profile's CA file, if it has one. */
+  client?: Deno.HttpClient;
+}
+
+/**
+ * Opens the session `looker-oauth login` saved: its profile, its token file
+ * and a {@linkcode TokenSession} that refreshes under the same lock as the
+ * CLI, so a script and the CLI never spend the same refresh token twice.
+ *
+ * @param options The profile and where the state is.
+ * @returns The session and what it is made of.
+ * @throws {OAuthError} `login_required` when the profile does not exist.
+ * @throws {TokenStoreError} `invalid_profile` for a bad profile name.
+ *
+ * @example
+ * ```ts ignore
+ * import { openProfile } from "@looker-oauth/pkce";
+ *
+ * const { session } = await openProfile({ profile: "work" });
+ * const me = await (await session.fetch("/api/4.0/user")).json();
+ * ```
+ */
+export async function openProfile(
+  options: OpenProfileOptions = {},
+): Promise<ProfileSession> {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
+  const home = options.home ?? stateHome(env);
+  const name = options.profile ?? env("LOOKER_OAUTH_PROFILE") ?? "default";
+  const warn = options.onWarning ?? (() => {});
+  const store = new FileTokenStore({ home, profile: name, onWarning: warn });
+  const profile = (await readConfig(home, warn)).profiles[name];
+  if (!profile) {
+    throw new OAuthError(
+      "login_required",
+      `no profile "${name}": not signed in`,
+      {
+        hint: `sign in first: looker-oauth login${
+          name === "default" ? "" : ` --profile ${name}`
+        }`,
+      },
+    );
+  }
+  const server = profileServer(profile);
+  const client = profile.caFile
+    ? await caFileClient(profile.caFile)
+    : undefined;
+  const fetch = options.fetch ??
+    (client
+      ? withClient(client)
+      : (input: string | URL | Request, init?: RequestInit) =>
+        globalThis.fetch(input, init));
+  const session = new TokenSession({
+    server,
+    clientId: profile.clientId,
+    // Looker repeats the redirect URI on refresh; other servers need none.
+    ...(profile.kind === "looker" ? { redirectUri: profile.redirectUri } : {}),
+    store,
+    fetch,
+    ...(profile.apiUrl === undefined ? {} : { apiUrl: profile.apiUrl }),
+  });
+  return {
+    name,
+    profile,
+    server,
+    store,
+    session,
+    fetch,
+    ...(client === undefined ? {} : { client }),
+  };
+}
