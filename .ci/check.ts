@@ -31,6 +31,8 @@ const PURE: Record<string, string[]> = {
   "src/core": [],
   "src/browser": ["src/core"],
 };
+/** Where the shipped code's JSDoc examples live. */
+const DOC_SOURCES = ["mod.ts", "cli.ts", "src/"];
 
 const steps: Step[] = [
   { name: "format", args: ["fmt", "--check"] },
@@ -61,7 +63,8 @@ const steps: Step[] = [
   },
   {
     name: "tests",
-    args: ["test", "-A", "--parallel", "tests/"],
+    // --doc: every @example in the shipped code type-checks and runs.
+    args: ["test", "-A", "--parallel", "--doc", "tests/", ...DOC_SOURCES],
     capture: true,
   },
   {
