@@ -20,6 +20,7 @@ const ENTRY_POINTS = [
   "src/core/mod.ts",
   "src/browser/mod.ts",
   "src/looker_sdk/mod.ts",
+  "src/server/mod.ts",
   "cli.ts",
 ];
 
@@ -30,6 +31,7 @@ const ENTRY_POINTS = [
 const PURE: Record<string, string[]> = {
   "src/core": [],
   "src/browser": ["src/core"],
+  "src/server": ["src/core"],
 };
 /** Where the shipped code's JSDoc examples live. */
 const DOC_SOURCES = ["mod.ts", "cli.ts", "src/"];
