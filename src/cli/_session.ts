@@ -79,7 +79,10 @@ export async function openSession(
   const server = serverFor(profile);
   const store = options.store ??
     new FileTokenStore({ home, profile: options.profile, onWarning: io.err });
-  const apiUrl = profile.apiUrl;
+  // The token goes only to the API URL, or without one to the issuer's
+  // origin (the session refuses any other).
+  const apiUrl = profile.apiUrl ??
+    (profile.kind === "oauth" ? profile.issuer : undefined);
   // A private CA trusted for this instance only (login --ca-file).
   const base = profile.caFile ? await caFileFetch(profile.caFile) : undefined;
   const session = new TokenSession({

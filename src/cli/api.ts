@@ -2,6 +2,7 @@
 import { lookerApiPath } from "../looker/api.ts";
 import { parseArgs, str, UsageError } from "./_args.ts";
 import { localState } from "./_profile.ts";
+import { assertApiTarget } from "./_api_target.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { openSession } from "./_session.ts";
@@ -15,6 +16,8 @@ once more if the API answers 401.
 
   PATH             /user means /api/4.0/user; /api/... is used as given.
                    For other servers, a path under the profile's API URL.
+                   A full URL must be on the API URL's origin (without
+                   one, the issuer's): the token goes nowhere else.
   -X, --method M   GET (default), or POST when --data is given
   --data D         a JSON body: the JSON itself, @file to read a file, or -
                    to read stdin
@@ -46,13 +49,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const body = data === undefined ? undefined : await readBody(data);
 
-  const { session, profile } = await openSession({
-    ...localState(io, str(args, "profile")),
-    io,
-  });
+  const local = localState(io, str(args, "profile"));
+  const name = local.profile;
+  const { session, profile } = await openSession({ ...local, io });
   let target: string;
   if (/^https?:\/\//i.test(path)) {
-    target = path; // the session refuses other origins than the API's
+    target = path;
   } else if (profile.kind === "looker") {
     target = lookerApiPath(path);
   } else {
@@ -66,6 +68,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
       new URL(path.replace(/^\/+/, ""), profile.apiUrl.replace(/\/*$/, "/"))
         .href;
   }
+  assertApiTarget(
+    new URL(target, profile.apiUrl ?? profile.lookerUrl),
+    profile,
+    name,
+  );
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await session.fetch(target, {

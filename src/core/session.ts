@@ -6,7 +6,7 @@
  */
 import { OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
-import { assertClientId } from "./_http.ts";
+import { assertClientId, isLoopbackHost } from "./_http.ts";
 import { revokeTokens } from "./revoke.ts";
 import type { AuthServer } from "./server.ts";
 import type { TokenStore } from "./store.ts";
@@ -136,7 +136,9 @@ export class TokenSession {
    * @param init As for `fetch`.
    * @returns The response, whatever its status after the retry.
    * @throws {OAuthError} `invalid_argument` for a URL on another origin than
-   *   the API URL; otherwise as {@linkcode TokenSession.getAccessToken}.
+   *   the API URL; `insecure_http` for a URL that is neither `https:` nor
+   *   `http:` on loopback (unless the server allows insecure http);
+   *   otherwise as {@linkcode TokenSession.getAccessToken}.
    */
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
     const url = this.#resolve(input);
@@ -220,6 +222,21 @@ export class TokenSession {
       throw new OAuthError(
         "invalid_argument",
         `refusing to send the access token to ${url.origin}; it belongs to ${this.#apiUrl.origin}`,
+      );
+    }
+    if (
+      url.protocol !== "https:" &&
+      !(url.protocol === "http:" &&
+        (this.#options.server.allowInsecureHttp ||
+          isLoopbackHost(url.hostname)))
+    ) {
+      throw new OAuthError(
+        "insecure_http",
+        `refusing to send the access token over ${url.protocol} to ${url.host}`,
+        {
+          hint:
+            "use https://; plain http is accepted only for 127.0.0.1, ::1 and localhost unless the server was created with allowInsecureHttp",
+        },
       );
     }
     return url;

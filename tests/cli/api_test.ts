@@ -1,6 +1,8 @@
 // `looker-oauth api`, end to end against the Looker emulator.
 import assert from "node:assert/strict";
+import { startOidcProvider } from "../_oidc_provider.ts";
 import {
+  browserEnv,
   exists,
   hasStackTrace,
   readTokenFile,
@@ -147,13 +149,59 @@ Deno.test("api with a full URL on another origin is refused: the token is never 
     ]
   ) {
     const api = await runCli(["api", url], { home: t.home });
-    assert.equal(api.code, 1, api.stderr);
+    assert.equal(api.code, 2, api.stderr);
     assert.equal(api.stdout, "");
     assert.match(api.stderr, /refusing to send the access token/);
     assert.ok(!api.stderr.includes(file.tokens.accessToken));
   }
   const seen = elsewhere.requests.map((r) => r.headers.get("authorization"));
   assert.deepEqual(seen, [], "no request reached the other origin");
+});
+
+Deno.test("api with an --issuer profile and no --api-url: the token goes to the issuer's origin only (exit 2 elsewhere)", async () => {
+  await using t = await tempHome();
+  await using op = await startOidcProvider();
+  const login = await runCli(
+    ["login", "--issuer", op.issuer, "--client-id", op.clientId],
+    { home: t.home, env: browserEnv() },
+  );
+  assert.equal(login.code, 0, login.stderr);
+  const { tokens } = await readTokenFile(t.tokenFile());
+  await using elsewhere = serveRecording(() => Response.json({ stolen: true }));
+  for (
+    const url of [`${elsewhere.base}/x`, "http://192.0.2.1/", "https://a.test/"]
+  ) {
+    const api = await runCli(["api", url], { home: t.home });
+    assert.equal(api.code, 2, `${url}: ${api.stderr}`);
+    assert.equal(api.stdout, "");
+    assert.match(api.stderr, /refusing to send the access token/);
+    assert.match(api.stderr, new RegExp(`only there`));
+    assert.ok(!api.stderr.includes(tokens.accessToken));
+  }
+  assert.deepEqual(elsewhere.requests, [], "nothing reached the other server");
+  // The issuer's own origin (its userinfo endpoint) gets the token.
+  const me = await runCli(["api", `${op.issuer}/me`], { home: t.home });
+  assert.equal(me.code, 0, me.stderr);
+  assert.equal(typeof JSON.parse(me.stdout).sub, "string");
+});
+
+Deno.test("api refuses plain http to an API URL off loopback unless the profile was signed in with --insecure-http", async () => {
+  await using t = await tempHome();
+  await using op = await startOidcProvider();
+  const login = await runCli([
+    "login",
+    "--issuer",
+    op.issuer,
+    "--client-id",
+    op.clientId,
+    "--api-url",
+    "http://192.0.2.1/",
+  ], { home: t.home, env: browserEnv() });
+  assert.equal(login.code, 0, login.stderr);
+  const api = await runCli(["api", "/x"], { home: t.home });
+  assert.equal(api.code, 2, api.stderr);
+  assert.match(api.stderr, /plain http to 192\.0\.2\.1/);
+  assert.match(api.stderr, /--insecure-http/, "says how to allow it");
 });
 
 Deno.test("an API 401 on a token that still looks valid: api refreshes once and succeeds", async () => {

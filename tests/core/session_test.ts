@@ -537,6 +537,44 @@ Deno.test("TokenSession.fetch() uses an explicit apiUrl for a generic server", a
   );
 });
 
+Deno.test("TokenSession.fetch() never sends the token over plain http off loopback, unless the server allows insecure http", async () => {
+  await using looker = await signedInLooker();
+  const sent: string[] = [];
+  const recording: typeof globalThis.fetch = (input, init) => {
+    const request = new Request(input, init);
+    sent.push(`${request.url} ${request.headers.get("authorization")}`);
+    return Promise.resolve(new Response("reached"));
+  };
+  const endpoints = {
+    authorizationEndpoint: `${looker.base}/authorize`,
+    tokenEndpoint: `${looker.base}/api/token`,
+  };
+  const strict = session(
+    looker,
+    new MemoryTokenStore(looker.initial(10 * 60_000)),
+    { server: oauthServer(endpoints), fetch: recording },
+  );
+  for (const url of ["http://192.0.2.1/x", "ftp://192.0.2.1/x"]) {
+    await assert.rejects(strict.fetch(url), looker.fails("insecure_http"));
+  }
+  assert.deepEqual(sent, [], "nothing was sent");
+  // Loopback over http stays allowed, as for the endpoints themselves.
+  await (await strict.fetch(`${looker.base}/api/4.0/user`)).body?.cancel();
+  assert.equal(sent.length, 1);
+  const insecure = session(
+    looker,
+    new MemoryTokenStore(looker.initial(10 * 60_000)),
+    {
+      server: oauthServer({ ...endpoints, allowInsecureHttp: true }),
+      fetch: recording,
+    },
+  );
+  await (await insecure.fetch("http://192.0.2.1/x")).body?.cancel();
+  assert.deepEqual(sent.slice(1), [
+    `http://192.0.2.1/x Bearer ${looker.access}`,
+  ]);
+});
+
 Deno.test("TokenSession refuses an empty client id or a malformed apiUrl", () => {
   const server = lookerServer({ lookerUrl: "https://example.looker.com" });
   const store = new MemoryTokenStore();
