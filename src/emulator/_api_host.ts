@@ -58,9 +58,20 @@ export class ApiHost {
       return await this.#tokenEndpoint.handle(request);
     }
     this.#state.stats.apiCalls++;
-    if (path === "/api/versions" && method === "GET") return this.#versions();
-    if (!path.startsWith("/api/4.0/")) return apiNotFound();
-    const route = path.slice("/api/4.0/".length);
+    // Both answer without a token, as Looker's do.
+    if (
+      (path === "/api/versions" || path === "/api/4.0/versions") &&
+      method === "GET"
+    ) {
+      return this.#versions();
+    }
+    // The TypeScript SDK's OAuthSession signs out at the unversioned path.
+    const route = path === "/api/logout"
+      ? "logout"
+      : path.startsWith("/api/4.0/")
+      ? path.slice("/api/4.0/".length)
+      : undefined;
+    if (route === undefined) return apiNotFound();
     if (route === "login" && method === "POST") {
       return await this.#apiLogin(request, url);
     }
@@ -74,6 +85,7 @@ export class ApiHost {
     if (route === "logout" && method === "DELETE") {
       return this.#logout(token);
     }
+    if (path === "/api/logout") return apiNotFound();
     if (route === "oauth_client_apps" && method === "GET") {
       return json(200, [...this.#state.apps.values()]);
     }
@@ -148,10 +160,12 @@ export class ApiHost {
     const secretOk = sameString(secret, expected.clientSecret);
     if (!idOk || !secretOk) return apiNotFound();
     const token = this.#state.issueAccessToken(undefined);
+    // Looker's API3 login names the refresh token it does not give.
     return json(200, {
       access_token: token,
       token_type: "Bearer",
       expires_in: this.#state.accessTtl,
+      refresh_token: null,
     });
   }
 
@@ -165,7 +179,8 @@ export class ApiHost {
       return existing ? json(200, existing) : apiNotFound();
     }
     if (method === "DELETE") {
-      if (!existing) return apiNotFound();
+      // Looker answers 204 whether or not the app existed.
+      if (!existing) return new Response(null, { status: 204 });
       this.#state.apps.delete(guid);
       for (const grant of this.#state.grants) {
         if (grant.clientId === guid) grant.revoked = true;

@@ -5,10 +5,9 @@
 import type { EmulatorState, Grant } from "./_state.ts";
 import {
   json,
+  matchesChallenge,
   type Params,
   readParams,
-  s256,
-  sameString,
   tokenError,
   VERIFIER,
 } from "./_util.ts";
@@ -106,7 +105,7 @@ export class TokenEndpoint {
     const verifier = values.get("code_verifier")!;
     if (
       !VERIFIER.test(verifier) ||
-      !sameString(await s256(verifier), record.challenge)
+      !(await matchesChallenge(verifier, record.challenge))
     ) {
       return tokenError(
         "invalid_grant",

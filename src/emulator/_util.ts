@@ -37,16 +37,39 @@ export function randomAlnum(length: number): string {
 /** RFC 7636 §4.1: what a code verifier may look like. */
 export const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
-/** RFC 7636 §4.2: an S256 challenge is 32 bytes, base64url: 43 characters. */
-export const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * An S256 challenge as Looker takes it: RFC 7636 §4.2's 43 base64url
+ * characters, the same with the `=` padding the TypeScript SDK leaves on, or
+ * the 64 hex digits of the digest the Python SDK sends.
+ */
+export const S256_CHALLENGE = /^(?:[A-Za-z0-9_-]{43}=?|[0-9A-Fa-f]{64})$/;
 
 /** `BASE64URL(SHA256(ASCII(verifier)))`, computed here with Web Crypto. */
 export async function s256(verifier: string): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(verifier),
+  return base64url(await sha256(verifier));
+}
+
+/**
+ * Whether `verifier` matches an {@linkcode S256_CHALLENGE} in any of its
+ * spellings (compared without stopping at the first difference).
+ */
+export async function matchesChallenge(
+  verifier: string,
+  challenge: string,
+): Promise<boolean> {
+  const digest = await sha256(verifier);
+  if (/^[0-9A-Fa-f]{64}$/.test(challenge)) {
+    const hex = [...digest].map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    return sameString(hex, challenge.toLowerCase());
+  }
+  return sameString(base64url(digest), challenge.replace(/=$/, ""));
+}
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
   );
-  return base64url(new Uint8Array(digest));
 }
 
 /** Compares two strings without stopping at the first difference. */

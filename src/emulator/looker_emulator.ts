@@ -245,11 +245,15 @@ export const DEFAULT_EMULATOR_USER: Readonly<EmulatorUser> = Object.freeze({
  * API host (`apiUrl`): `POST /api/token` (public client, form or JSON body,
  * Basic authentication refused with "Failed Basic Authentication",
  * single-use codes, S256 PKCE, refresh with or without rotation and reuse
- * detection), `GET /api/versions`, `POST /api/4.0/login` (API3 key),
- * `GET /api/4.0/user`, `DELETE /api/4.0/logout`, and
+ * detection), `GET /api/versions` and `/api/4.0/versions` (no token needed),
+ * `POST /api/4.0/login` (API3 key; `"refresh_token": null`),
+ * `GET /api/4.0/user`, `DELETE /api/4.0/logout` (and `/api/logout`, where
+ * the TypeScript SDK signs out), and
  * `/api/4.0/oauth_client_apps[/{client_guid}]` (list, register, get, update,
- * delete). A bad token on any `/api/4.0` endpoint gets
- * `401 {"message":"Requires authentication."}`.
+ * delete; deleting a missing app is not an error). A bad token on any
+ * `/api/4.0` endpoint gets `401 {"message":"Requires authentication."}`.
+ * PKCE challenges are taken as Looker takes them from the official clients:
+ * base64url with or without `=` padding, or hex.
  *
  * @param options Apps, user, token behaviour, clock.
  * @returns The running emulator.
