@@ -1,5 +1,7 @@
 // `looker-oauth logout`: end the session on the server, forget the tokens.
 import { OAuthError } from "../core/errors.ts";
+import type { AuthServer } from "../core/server.ts";
+import type { SignOutResult } from "../core/session.ts";
 import { parseArgs, str } from "./_args.ts";
 import { readConfig } from "./_config.ts";
 import { localState } from "./_profile.ts";
@@ -13,6 +15,12 @@ Ends the session on the server (Looker: DELETE /api/4.0/logout, which also
 kills the refresh token; others: RFC 7009 revocation when offered), then
 deletes the local tokens. The profile's settings are kept, so
 'looker-oauth login' needs no flags next time.
+
+When the server refuses for good (for example it does not let a public
+client revoke), the local tokens are deleted anyway, with a warning that
+they may stay valid on the server until they expire (exit 0). When the
+server cannot be reached, times out or fails (5xx), they are kept (exit 1):
+try again, or pass --local.
 
 Flags:
   --profile NAME   the profile (default: $LOOKER_OAUTH_PROFILE, else "default")
@@ -37,7 +45,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     );
     return EXIT.ok;
   }
-  const { session, profile } = await openSession({
+  const { session, profile, server } = await openSession({
     home,
     profile: name,
     io,
@@ -45,17 +53,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
   });
   const where = profile.lookerUrl ?? profile.issuer;
   try {
-    const revoked = await session.signOut();
-    io.err(
-      revoked
-        ? `✓ Signed out of ${where}: the server ended the session and the local tokens are deleted.`
-        : `✓ Signed out: the local tokens are deleted (${where} offers no revocation, or the session had already ended).`,
-    );
+    const result = await session.signOut();
+    for (const line of signedOutLines(result, where ?? "the server", server)) {
+      io.err(line);
+    }
     return EXIT.ok;
   } catch (err) {
     if (err instanceof OAuthError) {
       io.err(
-        `looker-oauth: could not reach ${where} to end the session: ${err.message}. The local tokens are kept.`,
+        `looker-oauth: ${
+          failureText(err, where ?? "the server")
+        }; the local tokens are kept.`,
       );
       io.err(
         "hint: try again, or run 'looker-oauth logout --local' to only delete them here",
@@ -63,5 +71,62 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return EXIT.failure;
     }
     throw err;
+  }
+}
+
+/** What to tell the person once the local tokens are gone. */
+function signedOutLines(
+  result: SignOutResult,
+  where: string,
+  server: AuthServer,
+): string[] {
+  const deleted = "the local tokens are deleted";
+  const said = result.error
+    ? ` (${result.error.status ?? ""}${
+      result.error.error ? ` ${result.error.error}` : ""
+    }${
+      result.error.errorDescription ? `: ${result.error.errorDescription}` : ""
+    })`.replace("( ", "(")
+    : "";
+  switch (result.outcome) {
+    case "revoked":
+      return [
+        `✓ Signed out of ${where}: the server ended the session and ${deleted}.`,
+      ];
+    case "already_ended":
+      return [
+        `✓ Signed out: ${deleted} (the session at ${where} had already ended).`,
+      ];
+    case "public_client_refused":
+      return [
+        `warning: ${where} does not let a public client revoke its tokens${said}: its revocation endpoint takes only ${
+          (server.metadata.revocation_endpoint_auth_methods_supported ?? [])
+            .join(", ")
+        }. The tokens stay valid there until they expire.`,
+        `✓ Signed out here: ${deleted}.`,
+      ];
+    case "refused":
+      return [
+        `warning: ${where} refused to end the session${said}. The tokens may stay valid there until they expire.`,
+        `✓ Signed out here: ${deleted}.`,
+      ];
+    default:
+      return [
+        `✓ Signed out: ${deleted} (${where} offers no revocation; the tokens stay valid there until they expire).`,
+      ];
+  }
+}
+
+/** Why the server could not be asked, in words that say which failure. */
+function failureText(err: OAuthError, where: string): string {
+  switch (err.code) {
+    case "network_error":
+      return `could not reach ${where} to end the session (a network failure: the server may be down, or this machine offline)`;
+    case "timeout":
+      return `${where} did not answer in time to end the session (${err.message})`;
+    case "server_error":
+      return `${where} failed to end the session: ${err.message}`;
+    default:
+      return `could not end the session at ${where}: ${err.message}`;
   }
 }

@@ -122,7 +122,18 @@ export async function errorFromResponse(
       "the server failed; try again later",
     );
   }
-  if (status === 401 && (operation === "logout" || operation === "revoke")) {
+  if (status === 401 && operation === "revoke") {
+    // RFC 7009 §2.2.1: a 401 from the revocation endpoint is client
+    // authentication failing, even with an empty body.
+    return make(
+      "invalid_client",
+      `${where} refused this client (401${
+        description ? ` ${description}` : ""
+      })`,
+      "the server may not let a public client (no secret) revoke tokens",
+    );
+  }
+  if (status === 401 && operation === "logout") {
     return make(
       "invalid_grant",
       `${where} refused the access token (401${

@@ -29,11 +29,18 @@ export interface TokenRevocation extends HttpOptions {
  *
  * @param server Where the tokens came from.
  * @param revocation Client id, tokens, transport options.
+ * The client is public: RFC 7009 §2.1 lets it revoke with its `client_id`
+ * alone, which is what is sent. A server that does not allow that answers
+ * `invalid_client` (its `revocation_endpoint_auth_methods_supported` then
+ * usually lacks `none`).
+ *
  * @returns `true` when the server confirmed; `false` when it offers no way to
  *   revoke (the caller should still forget the tokens).
  * @throws {OAuthError} `invalid_grant` when Looker refuses the access token
- *   (refresh it, then try again); `server_error`, `timeout`,
- *   `network_error`, `token_endpoint_error` otherwise.
+ *   (refresh it, then try again); `invalid_client` when the revocation
+ *   endpoint refuses this client (401, or 400 `invalid_client`);
+ *   `server_error`, `timeout`, `network_error`, `token_endpoint_error`
+ *   otherwise.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7009.html#section-2
  *
@@ -89,7 +96,21 @@ export async function revokeTokens(
       throw errorFromProcessing(err, "revoke");
     }
     if (!response.ok) {
-      throw await errorFromResponse(server, response, "revoke", secrets);
+      const error = await errorFromResponse(
+        server,
+        response,
+        "revoke",
+        secrets,
+      );
+      // Revoking the refresh token ended the grant; a server that cannot
+      // revoke access tokens (RFC 7009 §2.2.1) lets that one expire.
+      if (
+        hint === "access_token" && pairs.length === 2 &&
+        error.error === "unsupported_token_type"
+      ) {
+        return true;
+      }
+      throw error;
     }
     await response.body?.cancel();
   }

@@ -29,6 +29,12 @@ export interface ServerMetadata {
   readonly token_endpoint: string;
   /** RFC 7009 token revocation, when offered. */
   readonly revocation_endpoint?: string;
+  /**
+   * How clients may authenticate to the revocation endpoint; a public
+   * client needs `none`. Read only to explain a refusal: metadata is often
+   * inaccurate, so revocation is tried anyway.
+   */
+  readonly revocation_endpoint_auth_methods_supported?: readonly string[];
   /** OpenID Connect UserInfo, when offered. */
   readonly userinfo_endpoint?: string;
   /** PKCE methods offered; S256 is required by this library. */

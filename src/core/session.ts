@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { OAuthError } from "./errors.ts";
+import { isOAuthError, OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
 import { assertClientId, isLoopbackHost } from "./_http.ts";
 import { revokeTokens } from "./revoke.ts";
@@ -152,44 +152,65 @@ export class TokenSession {
   }
 
   /**
-   * Ends the grant on the server when possible, then forgets the tokens.
+   * Ends the grant on the server when possible, and forgets the tokens unless
+   * the failure may pass.
    *
-   * @returns `true` when the server confirmed; `false` when it offers no
-   *   revocation or the grant had already ended.
-   * @throws {OAuthError} Transport errors; the local tokens are kept then, so
-   *   the caller can retry.
+   * The local tokens are deleted when the server confirmed, offers no
+   * revocation, says the grant already ended, or refuses for good (a 4xx
+   * such as `invalid_client`: retrying would not help, and the person wanted
+   * to sign out). They are kept, and the error thrown, only for failures that
+   * may pass: the server could not be reached, timed out, or answered 5xx,
+   * 408 or 429.
+   *
+   * @returns What happened on the server; see {@linkcode SignOutResult}.
+   * @throws {OAuthError} `network_error`, `timeout`, `server_error` (the
+   *   tokens are kept, so the caller can retry), or a configuration error
+   *   such as `insecure_http` raised before any request.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7009.html#section-2.2.1
    */
-  async signOut(): Promise<boolean> {
+  async signOut(): Promise<SignOutResult> {
     const { store, server, clientId } = this.#options;
     let tokens = await store.load();
-    if (!tokens) return false;
+    if (!tokens) return { revoked: false, outcome: "not_signed_in" };
     const http = { ...this.#http(), clientId };
-    let revoked = false;
+    let result: SignOutResult;
     try {
       if (server.looker && !this.#isFresh(tokens)) {
         tokens = await this.getTokens();
       }
-      revoked = await revokeTokens(server, { ...http, tokens });
+      try {
+        result = revokedOrNot(
+          await revokeTokens(server, { ...http, tokens }),
+        );
+      } catch (err) {
+        if (!(isOAuthError(err, "invalid_grant") && server.looker)) throw err;
+        // Looker refused the access token: try once with a fresh one.
+        tokens = await this.#refresh(tokens.accessToken);
+        result = revokedOrNot(
+          await revokeTokens(server, { ...http, tokens }),
+        );
+      }
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
-      if (err.code === "invalid_grant" && server.looker) {
-        // The access token was refused: try once with a fresh one.
-        try {
-          tokens = await this.#refresh(tokens.accessToken);
-          revoked = await revokeTokens(server, { ...http, tokens });
-        } catch (again) {
-          if (
-            !(again instanceof OAuthError && again.code === "login_required")
-          ) {
-            throw again;
-          }
-        }
-      } else if (err.code !== "login_required") {
+      if (err.code === "login_required") {
+        result = { revoked: false, outcome: "already_ended" };
+      } else if (isLastingRefusal(err)) {
+        const methods =
+          server.metadata.revocation_endpoint_auth_methods_supported;
+        const publicRefused = !server.looker && Array.isArray(methods) &&
+          !methods.includes("none");
+        result = {
+          revoked: false,
+          outcome: publicRefused ? "public_client_refused" : "refused",
+          error: err,
+        };
+      } else {
         throw err;
       }
     }
     await store.clear();
-    return revoked;
+    return result;
   }
 
   #isFresh(tokens: TokenSet): boolean {
@@ -303,6 +324,51 @@ export class TokenSession {
     };
     return store.withLock ? store.withLock(run) : run();
   }
+}
+
+/**
+ * What {@linkcode TokenSession.signOut} did. In every case the local tokens
+ * are gone afterwards.
+ */
+export interface SignOutResult {
+  /** The server confirmed that the grant ended. */
+  readonly revoked: boolean;
+  /**
+   * - `revoked`: the server ended the grant.
+   * - `not_offered`: the server offers no revocation; the tokens stay valid
+   *   there until they expire.
+   * - `already_ended`: the server had already ended the grant.
+   * - `public_client_refused`: the server refused, and its metadata says its
+   *   revocation endpoint does not take public clients
+   *   (`revocation_endpoint_auth_methods_supported` without `none`).
+   * - `refused`: the server refused for good (e.g. `invalid_client`).
+   * - `not_signed_in`: there were no tokens.
+   */
+  readonly outcome:
+    | "revoked"
+    | "not_offered"
+    | "already_ended"
+    | "public_client_refused"
+    | "refused"
+    | "not_signed_in";
+  /** The server's refusal, for `public_client_refused` and `refused`. */
+  readonly error?: OAuthError;
+}
+
+function revokedOrNot(revoked: boolean): SignOutResult {
+  return revoked
+    ? { revoked: true, outcome: "revoked" }
+    : { revoked: false, outcome: "not_offered" };
+}
+
+/**
+ * A refusal that retrying will not change: the server answered, with a
+ * status other than 5xx, 408 (timeout) or 429 (too many requests).
+ */
+function isLastingRefusal(err: OAuthError): boolean {
+  const status = err.status;
+  return status !== undefined && status >= 400 && status < 500 &&
+    status !== 408 && status !== 429;
 }
 
 function signedOut(): OAuthError {

@@ -2,6 +2,10 @@
 // tokens go, the profile's settings stay.
 import assert from "node:assert/strict";
 import {
+  type OidcProviderOptions,
+  startOidcProvider,
+} from "../_oidc_provider.ts";
+import {
   browserEnv,
   exists,
   expireTokenFile,
@@ -9,8 +13,20 @@ import {
   runCli,
   signIn,
   startLooker,
+  type TempHome,
   tempHome,
 } from "../_cli.ts";
+
+/** Signs in to a fresh oidc-provider with `login --issuer`. */
+async function signInToProvider(t: TempHome, options: OidcProviderOptions) {
+  const op = await startOidcProvider(options);
+  const login = await runCli(
+    ["login", "--issuer", op.issuer, "--client-id", op.clientId],
+    { home: t.home, env: browserEnv() },
+  );
+  assert.equal(login.code, 0, login.stderr);
+  return { op, file: await readTokenFile(t.tokenFile()) };
+}
 
 Deno.test("logout ends the session on Looker, deletes the tokens, keeps the settings; login needs no flags afterwards", async () => {
   await using t = await tempHome();
@@ -90,3 +106,59 @@ Deno.test("logout when not signed in: exit 0, nothing to do", async () => {
   assert.match(logout.stderr, /nothing to do/);
   assert.equal(logout.stdout, "");
 });
+
+Deno.test("logout when the provider does not let a public client revoke: exit 0 with a warning, the local tokens are deleted", async () => {
+  await using t = await tempHome();
+  const { op } = await signInToProvider(t, {
+    revocationAuthMethods: ["client_secret_basic"],
+    revocationAnswer: "401",
+  });
+  await using _op = op;
+  const logout = await runCli(["logout"], { home: t.home });
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.equal(op.stats.revocations, 1);
+  assert.equal(await exists(t.tokenFile()), false);
+  assert.match(logout.stderr, /^warning: .*public client/m);
+  assert.match(logout.stderr, /client_secret_basic/);
+  assert.doesNotMatch(logout.stderr, /could not reach|kept/);
+  assert.equal((await runCli(["token"], { home: t.home })).code, 3);
+});
+
+Deno.test("logout when the provider refuses the client for good: exit 0, the local tokens are deleted, and it says the server refused", async () => {
+  await using t = await tempHome();
+  const { op } = await signInToProvider(t, {
+    revocationAnswer: "invalid_client",
+  });
+  await using _op = op;
+  const logout = await runCli(["logout"], { home: t.home });
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.equal(await exists(t.tokenFile()), false);
+  assert.match(logout.stderr, /^warning: .* refused .*invalid_client/m);
+  assert.doesNotMatch(logout.stderr, /could not reach|kept/);
+});
+
+for (
+  const [name, setUp, says] of [
+    [
+      "is down",
+      async (op: { close(): Promise<void> }) => await op.close(),
+      /could not reach/,
+    ],
+    ["answers 503", () => Promise.resolve(), /failed .*503/],
+  ] as const
+) {
+  Deno.test(`logout when the provider ${name}: exit 1, the tokens are kept, and it says which failure`, async () => {
+    await using t = await tempHome();
+    const { op, file } = await signInToProvider(t, {
+      ...(name === "answers 503" ? { revocationAnswer: "503" as const } : {}),
+    });
+    await using _op = op;
+    await setUp(op);
+    const logout = await runCli(["logout"], { home: t.home });
+    assert.equal(logout.code, 1, logout.stderr);
+    assert.match(logout.stderr, says);
+    assert.match(logout.stderr, /tokens are kept/);
+    assert.match(logout.stderr, /logout --local/);
+    assert.deepEqual(await readTokenFile(t.tokenFile()), file);
+  });
+}

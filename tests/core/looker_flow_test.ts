@@ -394,7 +394,7 @@ Deno.test("TokenSession.signOut() logs out on Looker and clears the store", asyn
   await using setup = await setUp({ autoApprove: true });
   const tokens = await signIn(setup);
   const store = new MemoryTokenStore(tokens);
-  assert.equal(await session(setup, store).signOut(), true);
+  assert.equal((await session(setup, store).signOut()).revoked, true);
   assert.equal(setup.looker.stats.logouts, 1);
   assert.equal(await store.load(), undefined);
   await assert.rejects(refresh(setup, tokens), isOAuthError("invalid_grant"));

@@ -432,6 +432,76 @@ Deno.test("revokeTokens() returns false when oidc-provider offers no revocation"
   assert.equal(setup.op.stats.revocations, 0);
 });
 
+/** A signed-in TokenSession over a memory store. */
+async function signedInSession(
+  setup: Setup,
+): Promise<
+  { session: TokenSession; store: MemoryTokenStore; tokens: TokenSet }
+> {
+  const tokens = await signIn(setup);
+  const store = new MemoryTokenStore(tokens);
+  const session = new TokenSession({
+    server: setup.server,
+    clientId: setup.op.clientId,
+    store,
+  });
+  return { session, store, tokens };
+}
+
+Deno.test("TokenSession.signOut() at oidc-provider revokes, then forgets the tokens", async () => {
+  await using setup = await setUp();
+  const { session, store, tokens } = await signedInSession(setup);
+  assert.deepEqual(await session.signOut(), {
+    revoked: true,
+    outcome: "revoked",
+  });
+  assert.equal(await store.load(), undefined);
+  await assert.rejects(refresh(setup, tokens), isOAuthError("invalid_grant"));
+});
+
+Deno.test("TokenSession.signOut() when oidc-provider refuses public clients (metadata without none): public_client_refused, tokens forgotten", async () => {
+  await using setup = await setUp({
+    revocationAuthMethods: ["client_secret_basic"],
+    revocationAnswer: "invalid_client",
+  });
+  const { session, store } = await signedInSession(setup);
+  const result = await session.signOut();
+  assert.equal(result.revoked, false);
+  assert.equal(result.outcome, "public_client_refused");
+  assert.ok(isOAuthError("invalid_client")(result.error));
+  assert.equal(result.error!.status, 401);
+  assert.equal(setup.op.stats.revocations, 1, "tried once, then stopped");
+  assert.equal(await store.load(), undefined);
+});
+
+Deno.test("TokenSession.signOut() when the revocation endpoint answers a bare 401: refused, tokens forgotten", async () => {
+  await using setup = await setUp({ revocationAnswer: "401" });
+  const { session, store } = await signedInSession(setup);
+  const result = await session.signOut();
+  assert.equal(result.outcome, "refused");
+  assert.ok(isOAuthError("invalid_client")(result.error));
+  assert.equal(await store.load(), undefined);
+});
+
+Deno.test("TokenSession.signOut() keeps the tokens when the revocation endpoint answers 503", async () => {
+  await using setup = await setUp({ revocationAnswer: "503" });
+  const { session, store, tokens } = await signedInSession(setup);
+  await assert.rejects(session.signOut(), (err) => {
+    isOAuthError("server_error")(err);
+    assert.equal((err as OAuthError).status, 503);
+    return true;
+  });
+  assert.deepEqual(await store.load(), tokens);
+});
+
+Deno.test("TokenSession.signOut() keeps the tokens when oidc-provider is down", async () => {
+  await using setup = await setUp();
+  const { session, store, tokens } = await signedInSession(setup);
+  await setup.op.close();
+  await assert.rejects(session.signOut(), isOAuthError("network_error"));
+  assert.deepEqual(await store.load(), tokens);
+});
+
 Deno.test("TokenSession refreshes an expired token once for 10 concurrent callers", async () => {
   await using setup = await setUp();
   const signedIn = await signIn(setup);

@@ -186,3 +186,37 @@ Deno.test("revokeTokens() maps a revocation endpoint's 503 to server_error", asy
     fails("server_error", 503),
   );
 });
+
+Deno.test("revokeTokens() reports a revocation endpoint's bare 401 as invalid_client (RFC 7009 client authentication)", async () => {
+  await using s = serveRecording(() => new Response(null, { status: 401 }));
+  await assert.rejects(
+    revokeTokens(withRevocation(s), { clientId: CLIENT_ID, tokens: TOKENS }),
+    fails("invalid_client", 401),
+  );
+  assert.equal(s.requests.length, 1);
+});
+
+Deno.test("revokeTokens() is done once the refresh token is revoked, even if access tokens cannot be", async () => {
+  await using s = serveRecording(({ form }) =>
+    form.get("token_type_hint") === "refresh_token"
+      ? new Response(null, { status: 200 })
+      : Response.json({ error: "unsupported_token_type" }, { status: 400 })
+  );
+  assert.equal(
+    await revokeTokens(withRevocation(s), {
+      clientId: CLIENT_ID,
+      tokens: TOKENS,
+    }),
+    true,
+  );
+  assert.equal(s.requests.length, 2);
+  // Without a refresh token, the access token's refusal is the answer.
+  const { refreshToken: _, ...accessOnly } = TOKENS;
+  await assert.rejects(
+    revokeTokens(withRevocation(s), {
+      clientId: CLIENT_ID,
+      tokens: accessOnly,
+    }),
+    fails("token_endpoint_error", 400),
+  );
+});

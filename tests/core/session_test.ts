@@ -599,7 +599,10 @@ Deno.test("TokenSession refuses an empty client id or a malformed apiUrl", () =>
 Deno.test("TokenSession.signOut() logs out of Looker and clears the store", async () => {
   await using looker = await signedInLooker();
   const store = new MemoryTokenStore(looker.initial(10 * 60_000));
-  assert.equal(await session(looker, store).signOut(), true);
+  assert.deepEqual(await session(looker, store).signOut(), {
+    revoked: true,
+    outcome: "revoked",
+  });
   assert.deepEqual(looker.logouts, [`Bearer ${looker.access}`]);
   assert.equal(await store.load(), undefined);
   assert.equal(looker.emulator.stats.refreshes, 0);
@@ -608,7 +611,7 @@ Deno.test("TokenSession.signOut() logs out of Looker and clears the store", asyn
 Deno.test("TokenSession.signOut() refreshes an expired Looker token before logging out", async () => {
   await using looker = await signedInLooker();
   const store = new MemoryTokenStore(looker.initial(-1));
-  assert.equal(await session(looker, store).signOut(), true);
+  assert.equal((await session(looker, store).signOut()).revoked, true);
   assert.equal(looker.emulator.stats.refreshes, 1);
   assert.equal(looker.logouts.length, 1);
   assert.notEqual(looker.logouts[0], `Bearer ${looker.access}`);
@@ -618,16 +621,19 @@ Deno.test("TokenSession.signOut() refreshes an expired Looker token before loggi
 Deno.test("TokenSession.signOut() still clears the store when the grant has already ended", async () => {
   await using looker = await signedInLooker({ refuse: true });
   const store = new MemoryTokenStore(looker.initial(-1));
-  assert.equal(await session(looker, store).signOut(), false);
+  assert.deepEqual(await session(looker, store).signOut(), {
+    revoked: false,
+    outcome: "already_ended",
+  });
   assert.equal(looker.logouts.length, 0);
   assert.equal(await store.load(), undefined);
 });
 
-Deno.test("TokenSession.signOut() without tokens returns false", async () => {
+Deno.test("TokenSession.signOut() without tokens reports not_signed_in", async () => {
   await using looker = await signedInLooker();
-  assert.equal(
+  assert.deepEqual(
     await session(looker, new MemoryTokenStore()).signOut(),
-    false,
+    { revoked: false, outcome: "not_signed_in" },
   );
   assert.equal(looker.logouts.length, 0);
 });
@@ -645,6 +651,9 @@ Deno.test("TokenSession.signOut() on a server without revocation forgets the tok
     store,
     now: () => NOW,
   });
-  assert.equal(await s.signOut(), false);
+  assert.deepEqual(await s.signOut(), {
+    revoked: false,
+    outcome: "not_offered",
+  });
   assert.equal(await store.load(), undefined);
 });
