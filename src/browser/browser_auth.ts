@@ -210,7 +210,7 @@ export class BrowserAuth {
    *   kept then, so the person can try again.
    */
   async signOut(): Promise<boolean> {
-    const revoked = await this.session.signOut();
+    const { revoked } = await this.session.signOut();
     sessionStore().removeItem(DEFAULT_PENDING_KEY);
     return revoked;
   }

@@ -69,6 +69,8 @@ interface Pending {
   redirectUri: string;
   state: string;
   codeVerifier: string;
+  /** Set when `openid` was requested; checked in the ID token. */
+  nonce?: string;
 }
 
 /**
@@ -117,6 +119,7 @@ export async function beginSignIn(
     redirectUri,
     state: started.state,
     codeVerifier: started.codeVerifier,
+    ...(started.nonce === undefined ? {} : { nonce: started.nonce }),
   };
   storage.setItem(options.key ?? DEFAULT_PENDING_KEY, JSON.stringify(pending));
   return started.url;
@@ -273,6 +276,7 @@ export async function completeSignIn(
     redirectUri: pending.redirectUri,
     code,
     codeVerifier: pending.codeVerifier,
+    ...(pending.nonce === undefined ? {} : { nonce: pending.nonce }),
     fetch: corsAwareFetch(fetch),
     ...(signal === undefined ? {} : { signal }),
     ...(timeout === undefined ? {} : { timeout }),
@@ -326,7 +330,10 @@ function parsePending(text: string | null): Pending | undefined {
       "state",
       "codeVerifier",
     ];
-    if (fields.every((field) => typeof value?.[field] === "string")) {
+    if (
+      fields.every((field) => typeof value?.[field] === "string") &&
+      (value.nonce === undefined || typeof value.nonce === "string")
+    ) {
       return value;
     }
   } catch {

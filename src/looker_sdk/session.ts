@@ -246,7 +246,7 @@ export class LookerSdkSession implements IAuthSession {
    * @throws {OAuthError} Transport errors; the tokens are kept then.
    */
   async logout(): Promise<boolean> {
-    const revoked = await this.#session.signOut();
+    const { revoked } = await this.#session.signOut();
     this.#current = undefined;
     return revoked;
   }

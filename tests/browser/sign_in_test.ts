@@ -9,12 +9,13 @@ import {
   isSignInCallback,
   WebStorageTokenStore,
 } from "../../src/browser/mod.ts";
-import { type AuthServer, lookerServer } from "../../src/core/mod.ts";
+import { type AuthServer, discover, lookerServer } from "../../src/core/mod.ts";
 import {
   type LookerEmulator,
   startLookerEmulator,
 } from "../../src/emulator/looker_emulator.ts";
 import { isOAuthError } from "../_errors.ts";
+import { startOidcProvider } from "../_oidc_provider.ts";
 import {
   browseToCallback,
   type RedirectTarget,
@@ -283,4 +284,52 @@ Deno.test("isSignInCallback() tells callbacks from other pages", () => {
   ) {
     assert.equal(isSignInCallback(url), expected, url);
   }
+});
+
+Deno.test("completeSignIn() of an openid sign-in at a provider that requires a nonce checks it in the ID token", async () => {
+  await using target = startRedirectTarget();
+  await using op = await startOidcProvider({
+    requireNonce: true,
+    redirectUris: [target.redirectUri],
+  });
+  const server = await discover(op.issuer);
+  const storage = new MapStorage();
+  const url = await beginSignIn(server, {
+    clientId: op.clientId,
+    redirectUri: target.redirectUri,
+    scope: "openid",
+    storage,
+  });
+  const kept = JSON.parse(storage.getItem(DEFAULT_PENDING_KEY)!);
+  assert.ok(kept.nonce);
+  assert.equal(url.searchParams.get("nonce"), kept.nonce);
+  const callback = await browseToCallback(target, url, "approve");
+  const tokens = await completeSignIn(server, {
+    url: callback,
+    storage,
+    history: null,
+  });
+  const payload = tokens!.idToken!.split(".")[1]!;
+  assert.equal(
+    JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))).nonce,
+    kept.nonce,
+  );
+
+  // A sign-in whose kept nonce was changed is refused at the exchange.
+  const again = await beginSignIn(server, {
+    clientId: op.clientId,
+    redirectUri: target.redirectUri,
+    scope: "openid",
+    storage,
+  });
+  const next = await browseToCallback(target, again, "approve");
+  const pending = JSON.parse(storage.getItem(DEFAULT_PENDING_KEY)!);
+  storage.setItem(
+    DEFAULT_PENDING_KEY,
+    JSON.stringify({ ...pending, nonce: "not-the-one-sent" }),
+  );
+  await assert.rejects(
+    completeSignIn(server, { url: next, storage, history: null }),
+    isOAuthError("nonce_mismatch"),
+  );
 });
