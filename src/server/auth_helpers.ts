@@ -124,6 +124,7 @@ interface PendingSignIn {
   s: string; // state
   v: string; // code verifier
   r: string; // page to return to
+  n?: string; // OpenID Connect nonce, when openid was requested
 }
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -259,7 +260,12 @@ class Helpers implements AuthHelpers {
       ...(extraParams === undefined ? {} : { extraParams }),
     });
     const sealed = await this.#sealer.seal(
-      { s: pending.state, v: pending.codeVerifier, r: returnTo },
+      {
+        s: pending.state,
+        v: pending.codeVerifier,
+        r: returnTo,
+        ...(pending.nonce === undefined ? {} : { n: pending.nonce }),
+      },
       { purpose: this.#signInCookie, maxAge: SIGN_IN_TTL_MS },
     );
     const headers = baseHeaders();
@@ -329,6 +335,7 @@ class Helpers implements AuthHelpers {
         redirectUri,
         code,
         codeVerifier: pending.v,
+        ...(pending.n === undefined ? {} : { nonce: pending.n }),
         now: this.#now,
       });
     } catch (err) {
@@ -513,7 +520,7 @@ function toPending(value: unknown): PendingSignIn {
   const v = value as Partial<PendingSignIn> | null;
   if (
     typeof v?.s !== "string" || typeof v.v !== "string" ||
-    typeof v.r !== "string"
+    typeof v.r !== "string" || (v.n !== undefined && typeof v.n !== "string")
   ) {
     throw new SignInError("invalid_seal", "the sign-in cookie is malformed", {
       hint: "start the sign-in again from this site",

@@ -2,7 +2,9 @@
 // emulator: the whole flow, the cookies' flags, every kind of bad input (which
 // must get a 400 and no token request), sign-out, and refresh.
 import assert from "node:assert/strict";
-import { lookerServer, OAuthError } from "../../src/core/mod.ts";
+import { discover, lookerServer, OAuthError } from "../../src/core/mod.ts";
+import { browse } from "../../src/emulator/user_agent.ts";
+import { startOidcProvider } from "../_oidc_provider.ts";
 import {
   createAuthHelpers,
   MemorySessionStore,
@@ -424,4 +426,52 @@ Deno.test("a rotated secret: sign-ins started under the old secret complete when
   );
   assert.equal(done.status, 302);
   assert.ok(setCookieOf(done, "looker_oauth_session"));
+});
+
+Deno.test("handleCallback() of an openid sign-in at a provider that requires a nonce checks it in the ID token", async () => {
+  const ready: { auth?: ReturnType<typeof createAuthHelpers> } = {};
+  await using app = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (request) => {
+      const auth = ready.auth!;
+      const { pathname } = new URL(request.url);
+      if (pathname === "/signin") return await auth.signIn(request);
+      if (pathname === "/callback") return await auth.handleCallback(request);
+      const session = await auth.getSession(request);
+      return Response.json({
+        signedIn: session !== undefined,
+        idToken: (await session?.getTokens())?.idToken ?? null,
+      });
+    },
+  );
+  const base = `http://127.0.0.1:${app.addr.port}`;
+  await using op = await startOidcProvider({
+    requireNonce: true,
+    redirectUris: [`${base}/callback`],
+  });
+  ready.auth = createAuthHelpers({
+    server: await discover(op.issuer),
+    clientId: op.clientId,
+    redirectUri: `${base}/callback`,
+    cookieSecret: SECRET,
+    store: new MemorySessionStore(),
+    scope: "openid",
+  });
+  let nonce: string | null = null;
+  const page = await browse(new URL(`${base}/signin`), {
+    onVisit: (url) => {
+      if (url.origin === op.issuer && url.searchParams.has("nonce")) {
+        nonce ??= url.searchParams.get("nonce");
+      }
+    },
+  });
+  assert.equal(page.status, 200, page.body);
+  const shown = JSON.parse(page.body);
+  assert.equal(shown.signedIn, true);
+  assert.ok(nonce, "a nonce was sent with openid");
+  const payload = shown.idToken.split(".")[1];
+  assert.equal(
+    JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))).nonce,
+    nonce,
+  );
 });
