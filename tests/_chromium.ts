@@ -39,10 +39,11 @@ export const SKIP_BROWSER_TESTS =
 /**
  * Launches headless Chromium with a fresh profile.
  *
+ * @param extraArgs More command-line flags, e.g. `--host-resolver-rules=...`.
  * @returns The browser and a function that closes it and removes the profile.
  * @throws {Error} When Chromium is not installed, saying how to install it.
  */
-export async function launchChromium(): Promise<
+export async function launchChromium(extraArgs: string[] = []): Promise<
   { browser: Browser } & AsyncDisposable
 > {
   const executablePath = findChromium();
@@ -61,6 +62,7 @@ export async function launchChromium(): Promise<
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      ...extraArgs,
     ],
     timeout: 10_000,
   });

@@ -4,6 +4,7 @@ import type { HttpOptions } from "./http_options.ts";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** Tells whether a URL's host is a loopback address (RFC 8252 §7.3, §8.3). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -101,7 +102,12 @@ export function boundedFetch(
       await response.body?.cancel().catch(() => {});
       throw tooLarge(host, max);
     }
-    if (response.body === null) return response;
+    // A null-body status (204 No Content, as Looker's logout answers) may
+    // still carry an empty stream in browsers, which no Response can be
+    // rebuilt with.
+    if (response.body === null || NULL_BODY_STATUS.has(response.status)) {
+      return response;
+    }
     // The platform cuts a body framed by Content-Length (checked above
     // against the limit) at that length, so such a response needs no
     // counting stream, which costs about 4 ms in a short-lived process; the
