@@ -21,6 +21,7 @@ const ENTRY_POINTS = [
   "src/browser/mod.ts",
   "src/looker_sdk/mod.ts",
   "src/server/mod.ts",
+  "src/store/kv_session_store.ts",
   "cli.ts",
 ];
 

@@ -16,6 +16,7 @@ export const SIGN_IN_ERROR_CODES = [
   "replayed_callback",
   "invalid_return_to",
   "lease_timeout",
+  "store_unavailable",
 ] as const;
 
 /**
@@ -33,6 +34,8 @@ export const SIGN_IN_ERROR_CODES = [
  *   own origin.
  * - `lease_timeout`: another instance held the refresh lease for longer than
  *   the store waits.
+ * - `store_unavailable`: the session store could not be opened, or stayed
+ *   busy for longer than it waits.
  */
 export type SignInErrorCode = typeof SIGN_IN_ERROR_CODES[number];
 
