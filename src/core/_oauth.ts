@@ -2,7 +2,7 @@
 import * as oauth from "oauth4webapi";
 import type { AuthServer } from "./server.ts";
 import type { HttpOptions } from "./http_options.ts";
-import { boundedFetch, isLoopbackHost } from "./_http.ts";
+import { boundedFetch, isLoopbackHost } from "./transport.ts";
 
 /** oauth4webapi's view of a server. */
 export function toAs(server: AuthServer): oauth.AuthorizationServer {

@@ -2,7 +2,7 @@
 // OAuthError with a hint, without ever quoting a secret.
 import * as oauth from "oauth4webapi";
 import { OAuthError, type OAuthErrorCode } from "./errors.ts";
-import { readText, redact, rootTransportError } from "./_http.ts";
+import { readText, redact, rootTransportError } from "./transport.ts";
 import type { AuthServer } from "./server.ts";
 
 /** What was being done, for the hint. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { OAuthError } from "./errors.ts";
-import { assertClientId, parseEndpoint } from "./_http.ts";
+import { assertClientId, parseEndpoint } from "./transport.ts";
 import {
   calculateCodeChallenge,
   generateCodeVerifier,

@@ -5,7 +5,7 @@
  */
 import * as oauth from "oauth4webapi";
 import { OAuthError } from "./errors.ts";
-import { redact, timingSafeEqual } from "./_http.ts";
+import { redact, timingSafeEqual } from "./transport.ts";
 import { toAs } from "./_oauth.ts";
 import type { AuthServer } from "./server.ts";
 

@@ -5,7 +5,7 @@
  */
 import * as oauth from "oauth4webapi";
 import type { HttpOptions } from "./http_options.ts";
-import { assertClientId, boundedFetch } from "./_http.ts";
+import { assertClientId, boundedFetch } from "./transport.ts";
 import { toAs, toClient, transport } from "./_oauth.ts";
 import { errorFromProcessing, errorFromResponse } from "./_token_errors.ts";
 import type { AuthServer } from "./server.ts";

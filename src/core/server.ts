@@ -12,7 +12,7 @@ import {
   lookerApiBase,
   parseEndpoint,
   rootTransportError,
-} from "./_http.ts";
+} from "./transport.ts";
 import { transport } from "./_oauth.ts";
 
 /**

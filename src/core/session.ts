@@ -6,7 +6,7 @@
  */
 import { isOAuthError, OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
-import { assertClientId, isLoopbackHost } from "./_http.ts";
+import { assertClientId, isLoopbackHost } from "./transport.ts";
 import { revokeTokens } from "./revoke.ts";
 import type { AuthServer } from "./server.ts";
 import type { TokenStore } from "./store.ts";

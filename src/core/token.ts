@@ -7,7 +7,7 @@
 import * as oauth from "oauth4webapi";
 import { OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
-import { assertClientId } from "./_http.ts";
+import { assertClientId } from "./transport.ts";
 import { toAs, toClient, transport } from "./_oauth.ts";
 import {
   assertJsonResponse,

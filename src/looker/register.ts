@@ -5,7 +5,7 @@
  * @module
  */
 import type { HttpOptions } from "../core/http_options.ts";
-import { boundedFetch, lookerApiBase } from "../core/_http.ts";
+import { boundedFetch, lookerApiBase } from "../core/transport.ts";
 import { lookerApiError } from "./api_error.ts";
 
 /** An OAuth client app as Looker stores it. */

@@ -6,7 +6,7 @@
  */
 import type { HttpOptions } from "../core/http_options.ts";
 import { OAuthError } from "../core/errors.ts";
-import { boundedFetch, lookerApiBase } from "../core/_http.ts";
+import { boundedFetch, lookerApiBase } from "../core/transport.ts";
 import type { LookerHosts } from "../core/server.ts";
 
 /** What `GET {api}/api/versions` says about the hosts. */

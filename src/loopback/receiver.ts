@@ -6,7 +6,7 @@
  * @module
  */
 import { OAuthError } from "../core/errors.ts";
-import { redact } from "../core/_http.ts";
+import { redact } from "../core/transport.ts";
 import { LoginError } from "./errors.ts";
 import { page, plain } from "./_pages.ts";
 

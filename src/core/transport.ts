@@ -1,4 +1,7 @@
-// Private transport helpers: the URL policy and a bounded fetch.
+// Transport helpers shared inside the package — core, looker/ and loopback/
+// use them — but not part of the public API (src/core/mod.ts does not export
+// them): the URL policy (https:, or http: on loopback), a bounded fetch,
+// redaction of secrets from text.
 import { OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
 
