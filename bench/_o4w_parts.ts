@@ -12,6 +12,7 @@ export {
   generateRandomState,
   genericTokenEndpointRequest,
   HTTP_REQUEST_FORBIDDEN,
+  JWT_CLAIM_COMPARISON,
   None,
   OperationProcessingError,
   PARSE_ERROR,
