@@ -32,7 +32,10 @@ export class ApiHost {
       ? origin
       : undefined;
     if (request.method === "OPTIONS") {
-      if (!allowed) return apiError(403, "Origin not allowed");
+      if (!allowed) {
+        this.#state.stats.refusedPreflights++;
+        return apiError(403, "Origin not allowed");
+      }
       return new Response(null, {
         status: 204,
         headers: {

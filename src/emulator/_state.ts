@@ -98,6 +98,7 @@ export class EmulatorState {
     logouts: 0,
     tokenRequests: 0,
     apiCalls: 0,
+    refusedPreflights: 0,
   };
   rotateRefreshTokens: boolean;
   tokenResponseFilter: TokenResponseFilter | undefined = undefined;

@@ -158,6 +158,11 @@ export interface EmulatorStats {
    * unknown paths), CORS preflights excepted.
    */
   readonly apiCalls: number;
+  /**
+   * CORS preflights (`OPTIONS`) refused because their origin is not on the
+   * embedded domain allowlist.
+   */
+  readonly refusedPreflights: number;
 }
 
 /**

@@ -284,6 +284,7 @@ Deno.test({
     );
     // The browser stopped at the preflight: no token request got through.
     assert.equal(s.looker.stats.authorizations, 1);
+    assert.ok(s.looker.stats.refusedPreflights >= 1);
     assert.equal(s.looker.stats.tokenRequests, 0);
     assert.doesNotMatch(page.url(), /code=|state=/);
   },

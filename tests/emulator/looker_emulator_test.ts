@@ -993,6 +993,7 @@ Deno.test("CORS headers go only to origins on the allowlist", async () => {
     refusedPreflight.headers.get("access-control-allow-origin"),
     null,
   );
+  assert.equal(looker.stats.refusedPreflights, 1);
 
   const fromAllowed = await fetch(`${looker.apiUrl}/api/versions`, {
     headers: { origin: allowed },
