@@ -4,6 +4,7 @@ import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
 import { MemoryTokenStore, type TokenStore } from "../core/store.ts";
 import type { TokenSet } from "../core/token.ts";
+import { LoginError } from "../loopback/errors.ts";
 import { loginWithBrowser } from "../loopback/login.ts";
 import { currentLookerUser } from "../looker/api.ts";
 import { resolveLookerHosts } from "../looker/versions.ts";
@@ -21,7 +22,7 @@ import {
   saveProfile,
   type Settings,
 } from "./_config.ts";
-import { EXIT } from "./_errors.ts";
+import { CliError, EXIT } from "./_errors.ts";
 import { profileName } from "./_profile.ts";
 import { type Io, stdinLines } from "./_io.ts";
 import { debugFetch } from "./_session.ts";
@@ -43,7 +44,9 @@ Any OpenID Connect / OAuth 2.0 server:
                        'looker-oauth register' or register_oauth_client_app)
   --redirect-uri URI   exactly as registered. Default for Looker:
                        http://localhost:8080/callback; for others
-                       http://127.0.0.1/callback on any free port
+                       http://127.0.0.1/callback on any free port (a server
+                       that matches the port too needs a fixed one,
+                       registered for the client)
   --scope S            default: cors_api (Looker); openid offline_access (others)
   --profile NAME       where to keep this sign-in (default: "default")
   --no-browser         print the URL instead of opening a browser, and accept
@@ -218,6 +221,14 @@ export async function signIn(
         ? { extraParams: { prompt: "consent" } }
         : {}),
       callbackTimeout: timeoutSec * 1000,
+      // About 20 s in, or halfway through a shorter --timeout.
+      hintAfter: Math.min(20_000, timeoutSec * 500),
+      onStillWaiting: ({ redirectUri }) =>
+        io.err(
+          `Still no answer from the browser.\nhint: ${
+            fixedPortHint(redirectUri)
+          }`,
+        ),
       signal: controller.signal,
       ...(noBrowser ? { open: false as const, pasted: stdinLines() } : {}),
       ...(request.open ? { open: request.open } : {}),
@@ -249,6 +260,18 @@ export async function signIn(
     });
     tokens = result.tokens;
     usedRedirectUri = result.redirectUri;
+  } catch (err) {
+    // The library's hint for a picked port, in the CLI's own flag.
+    if (
+      err instanceof LoginError && err.code === "timeout" &&
+      err.redirectUri !== undefined && err.redirectUri !== redirectUri
+    ) {
+      throw new CliError(err.message, {
+        hint: fixedPortHint(err.redirectUri),
+        cause: err,
+      });
+    }
+    throw err;
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
   }
@@ -303,6 +326,11 @@ export async function signIn(
     );
   }
   return { server, record: saved, store, user };
+}
+
+/** What to do when a server may not accept a picked loopback port. */
+function fixedPortHint(picked: string): string {
+  return `if the browser shows an error from the server (such as a redirect_uri that does not match), the server may not accept any loopback port: register a fixed one for the client, e.g. ${picked}, and pass --redirect-uri ${picked}`;
 }
 
 async function whoIsSignedIn(

@@ -26,22 +26,25 @@ export class LoginError extends Error {
   readonly code: LoginErrorCode;
   /** What a person can do about it. */
   readonly hint: string | undefined;
+  /** For `timeout`: the redirect URI that was waited on. */
+  readonly redirectUri: string | undefined;
 
   /**
    * Creates an error.
    *
    * @param code The stable reason.
    * @param message A sentence for people.
-   * @param options A hint and the cause.
+   * @param options A hint, the cause, and the redirect URI waited on.
    */
   constructor(
     code: LoginErrorCode,
     message: string,
-    options: { hint?: string; cause?: unknown } = {},
+    options: { hint?: string; cause?: unknown; redirectUri?: string } = {},
   ) {
     super(message, "cause" in options ? { cause: options.cause } : undefined);
     this.name = "LoginError";
     this.code = code;
     this.hint = options.hint;
+    this.redirectUri = options.redirectUri;
   }
 }

@@ -34,6 +34,20 @@ export interface BrowserLoginOptions extends HttpOptions {
   /** Milliseconds to wait for the callback. Default 300 000 (5 minutes). */
   callbackTimeout?: number;
   /**
+   * Milliseconds without a callback after which
+   * {@linkcode BrowserLoginOptions.onStillWaiting} is called. Default
+   * 20 000.
+   */
+  hintAfter?: number;
+  /**
+   * Called once, `hintAfter` ms into the wait, when a free port was picked
+   * for the redirect URI: the most likely reason for the silence is a server
+   * that matches redirect URIs exactly, port included (RFC 8252 §7.3 says it
+   * must not, many do), and shows the person an error page instead of
+   * redirecting. The timeout's {@linkcode LoginError} repeats the hint.
+   */
+  onStillWaiting?: (hint: WaitingHint) => void;
+  /**
    * Opens the URL; by default {@linkcode openBrowser}. Pass `false` to open
    * nothing (the person opens the URL, e.g. on another machine).
    */
@@ -46,6 +60,14 @@ export interface BrowserLoginOptions extends HttpOptions {
   onPasteRejected?: (error: OAuthError) => void;
   /** Called when the browser program fails. */
   onBrowserFailure?: (message: string) => void;
+}
+
+/** What {@linkcode BrowserLoginOptions.onStillWaiting} is told. */
+export interface WaitingHint {
+  /** The redirect URI sent, with the port that was picked for it. */
+  readonly redirectUri: string;
+  /** What most likely happened and what to do, in one sentence. */
+  readonly hint: string;
 }
 
 /** A finished browser sign-in. */
@@ -117,10 +139,12 @@ export async function loginWithBrowser(
     options.redirectUri,
   );
   const early = fixedPort ? authorize(options.redirectUri) : undefined;
+  const anyPort = options.anyPort ?? server.looker === undefined;
+  const portPicked = anyPort && !fixedPort;
   early?.catch(() => {}); // awaited below; do not report it twice
   const receiver = await startLoopbackReceiver<TokenSet>({
     redirectUri: options.redirectUri,
-    anyPort: options.anyPort ?? server.looker === undefined,
+    anyPort,
     parse: (callback) => {
       if (!pending) {
         throw new OAuthError("state_mismatch", "no sign-in is in progress yet");
@@ -144,18 +168,33 @@ export async function loginWithBrowser(
   // loads the node:timers polyfill (about 20 modules, 5 ms at startup). Its
   // timer does not keep the process alive; the listening receiver does.
   const deadline = AbortSignal.timeout(waitMs);
+  const portHint = portPicked ? fixedPortHint(receiver.redirectUri) : undefined;
   const onTimeout = () => {
     if (receiver.phase === "waiting") {
       stop.reject(
         new LoginError(
           "timeout",
           `no answer from the browser within ${Math.round(waitMs / 1000)} s`,
-          { hint: "run the sign-in again (--timeout sets how long to wait)" },
+          {
+            hint: portHint ??
+              "run the sign-in again (--timeout sets how long to wait)",
+            redirectUri: receiver.redirectUri,
+          },
         ),
       );
     }
   };
   deadline.addEventListener("abort", onTimeout, { once: true });
+  // Armed once the URL is out (below); one hint, at most.
+  let hintTimer: AbortSignal | undefined;
+  const onHintTime = () => {
+    if (receiver.phase === "waiting" && portHint !== undefined) {
+      options.onStillWaiting?.({
+        redirectUri: receiver.redirectUri,
+        hint: portHint,
+      });
+    }
+  };
   const onAbort = () =>
     stop.reject(new LoginError("cancelled", "the sign-in was cancelled"));
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -178,6 +217,10 @@ export async function loginWithBrowser(
         });
       }
     }
+    if (portHint !== undefined && options.onStillWaiting) {
+      hintTimer = AbortSignal.timeout(options.hintAfter ?? 20_000);
+      hintTimer.addEventListener("abort", onHintTime, { once: true });
+    }
     const racers: Promise<TokenSet>[] = [receiver.result, stop.promise];
     if (options.pasted) {
       racers.push(readPasted(options.pasted, receiver, options));
@@ -186,6 +229,7 @@ export async function loginWithBrowser(
     return { tokens, redirectUri: receiver.redirectUri };
   } finally {
     deadline.removeEventListener("abort", onTimeout);
+    hintTimer?.removeEventListener("abort", onHintTime);
     options.signal?.removeEventListener("abort", onAbort);
     // The answer page gets a moment to reach the browser; cancelling now
     // cuts that short.
@@ -198,6 +242,14 @@ export async function loginWithBrowser(
       options.signal?.removeEventListener("abort", cut);
     }
   }
+}
+
+/**
+ * The likely cause of a silent wait on a picked port, and the fix: a fixed
+ * port, registered with the client, used as the exact redirect URI.
+ */
+function fixedPortHint(redirectUri: string): string {
+  return `if the browser shows an error from the server (such as a redirect_uri that does not match), the server may not accept any loopback port: register a fixed one for the client, e.g. ${redirectUri}, and sign in with exactly that redirect URI`;
 }
 
 async function readPasted(

@@ -582,6 +582,56 @@ Deno.test("login --issuer to a provider that requires a nonce: signs in, and the
   assert.equal(op.stats.tokenRequests, 1);
 });
 
+Deno.test("login --issuer to a provider that matches redirect URIs exactly: the fixed-port hint comes while waiting and on timeout, then --redirect-uri signs in", async () => {
+  await using t = await tempHome();
+  const fixed = `http://127.0.0.1:${freePort()}/callback`;
+  await using op = await startOidcProvider({
+    exactRedirectUris: true,
+    redirectUris: [fixed],
+  });
+  const log = `${t.dir}/browser.log`;
+  const args = ["login", "--issuer", op.issuer, "--client-id", op.clientId];
+  const login = await runCli([...args, "--timeout", "3"], {
+    home: t.home,
+    env: browserEnv({ log }),
+  });
+  assert.equal(login.code, 1, login.stderr);
+  const picked = urlIn(login.stderr).searchParams.get("redirect_uri")!;
+  assert.notEqual(new URL(picked).port, "");
+  const hint = `--redirect-uri ${picked}`;
+  const first = login.stderr.indexOf(hint);
+  const timedOut = login.stderr.search(
+    /looker-oauth: no answer from the browser/,
+  );
+  assert.ok(first !== -1, login.stderr);
+  assert.ok(
+    timedOut > first,
+    `the hint came before the timeout:\n${login.stderr}`,
+  );
+  assert.ok(
+    login.stderr.indexOf(hint, timedOut) > timedOut,
+    "and again with the timeout",
+  );
+  assert.ok(!hasStackTrace(login.stderr), login.stderr);
+  const visit = JSON.parse(
+    await poll(() => readIfExists(log), "the browser's log"),
+  );
+  assert.equal(visit.status, 400, "the provider showed its error page");
+  assert.equal(op.stats.tokenRequests, 0);
+  assert.equal(await exists(t.tokenFile()), false);
+
+  const again = await runCli([...args, "--redirect-uri", fixed], {
+    home: t.home,
+    env: browserEnv(),
+  });
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /--redirect-uri/);
+  assert.equal(
+    urlIn(again.stderr).searchParams.get("redirect_uri"),
+    fixed,
+  );
+});
+
 Deno.test("unsafe endpoints are refused before any browser starts (issue 4 #15)", async (t) => {
   await using home = await tempHome();
   let metadata: Record<string, string> = {};

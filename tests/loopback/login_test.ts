@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   type AuthServer,
+  discover,
   lookerServer,
   OAuthError,
   startAuthorization,
@@ -19,7 +20,9 @@ import {
   type BrowserLoginOptions,
   type BrowserLoginResult,
   loginWithBrowser,
+  type WaitingHint,
 } from "../../src/loopback/login.ts";
+import { startOidcProvider } from "../_oidc_provider.ts";
 import { isLoginError, isOAuthError } from "../_errors.ts";
 import { s256 } from "../_pkce.ts";
 import { assertPortFree, freePort } from "../_ports.ts";
@@ -374,4 +377,80 @@ Deno.test("loginWithBrowser() sends a fresh verifier and state on every login", 
   assert.notEqual(a!.get("state"), b!.get("state"));
   assert.notEqual(a!.get("code_challenge"), b!.get("code_challenge"));
   assert.equal(a!.get("code_challenge_method"), "S256");
+});
+
+Deno.test("loginWithBrowser() on a picked port, at a provider that matches redirect URIs exactly: one hint while waiting, and again on timeout", async () => {
+  const fixed = `http://127.0.0.1:${freePort()}/callback`;
+  await using op = await startOidcProvider({
+    exactRedirectUris: true,
+    redirectUris: [fixed],
+  });
+  const server = await discover(op.issuer);
+  const hints: WaitingHint[] = [];
+  let page: Promise<BrowseResult> | undefined;
+  await assert.rejects(
+    loginWithBrowser({
+      server,
+      clientId: op.clientId,
+      redirectUri: "http://127.0.0.1/callback",
+      scope: "openid",
+      hintAfter: 50,
+      callbackTimeout: 1_500,
+      open: (url) => {
+        page = browse(url);
+      },
+      onStillWaiting: (hint) => hints.push(hint),
+    }),
+    (err) => {
+      isLoginError("timeout")(err);
+      assert.equal(hints.length, 1, "the hint came once, before the timeout");
+      const { redirectUri, hint } = hints[0]!;
+      assert.notEqual(new URL(redirectUri).port, "");
+      assert.equal((err as LoginError).redirectUri, redirectUri);
+      assert.equal((err as LoginError).hint, hint);
+      assert.ok(hint.includes(redirectUri), hint);
+      return true;
+    },
+  );
+  // The person saw the provider's error page; no callback ever came.
+  const shown = await page!;
+  assert.equal(shown.status, 400);
+  assert.match(shown.body, /redirect_uri/);
+  assert.equal(op.stats.tokenRequests, 0);
+
+  // With the registered, fixed port: signed in, and nothing to hint.
+  const { tokens } = await loginWithBrowser({
+    server,
+    clientId: op.clientId,
+    redirectUri: fixed,
+    scope: "openid",
+    hintAfter: 1,
+    callbackTimeout: 10_000,
+    open: (url) => {
+      page = browse(url);
+    },
+    onStillWaiting: (hint) => hints.push(hint),
+  });
+  assert.ok(tokens.idToken);
+  assert.equal((await page!).status, 200);
+  assert.equal(hints.length, 1, "no hint for a fixed port");
+});
+
+Deno.test("loginWithBrowser() with a fixed port gives no fixed-port hint while waiting or on timeout", async () => {
+  await using s = await setUp();
+  const hints: WaitingHint[] = [];
+  await assert.rejects(
+    loginTo(s, {
+      hintAfter: 1,
+      callbackTimeout: 300,
+      open: () => {},
+      onStillWaiting: (hint) => hints.push(hint),
+    }),
+    (err) => {
+      isLoginError("timeout")(err);
+      assert.ok(!(err as LoginError).hint?.includes("fixed"));
+      return true;
+    },
+  );
+  assert.deepEqual(hints, []);
 });
