@@ -81,7 +81,11 @@ export async function errorFromResponse(
       "the redirect URI must equal the one registered for the client app, character for character (scheme, host, port and path)",
     );
   }
-  if (error === "invalid_grant") {
+  // Looker's API answers a refused refresh as its other API errors:
+  // `{message, documentation_url}` with 400, 401 or 403, no `error` member.
+  const lookerRefusal = operation === "refresh" && error === undefined &&
+    typeof body.message === "string" && [400, 401, 403].includes(status);
+  if (error === "invalid_grant" || lookerRefusal) {
     return make(
       "invalid_grant",
       `${where} refused the ${

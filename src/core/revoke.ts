@@ -5,7 +5,7 @@
  */
 import * as oauth from "oauth4webapi";
 import type { HttpOptions } from "./http_options.ts";
-import { assertClientId, boundedFetch } from "./transport.ts";
+import { assertClientId, bearerHeader, boundedFetch } from "./transport.ts";
 import { toAs, toClient, transport } from "./_oauth.ts";
 import { errorFromProcessing, errorFromResponse } from "./_token_errors.ts";
 import type { AuthServer } from "./server.ts";
@@ -63,7 +63,7 @@ export async function revokeTokens(
       `${server.looker.apiUrl}/api/4.0/logout`,
       {
         method: "DELETE",
-        headers: { authorization: `Bearer ${tokens.accessToken}` },
+        headers: { authorization: bearerHeader(tokens.accessToken) },
       },
     );
     if (!response.ok) {

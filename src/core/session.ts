@@ -6,7 +6,7 @@
  */
 import { isOAuthError, OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
-import { assertClientId, isLoopbackHost } from "./transport.ts";
+import { assertClientId, bearerHeader, isLoopbackHost } from "./transport.ts";
 import { revokeTokens } from "./revoke.ts";
 import type { AuthServer } from "./server.ts";
 import type { TokenStore } from "./store.ts";
@@ -265,7 +265,7 @@ export class TokenSession {
 
   #send(url: URL, init: RequestInit, token: string): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set("authorization", `Bearer ${token}`);
+    headers.set("authorization", bearerHeader(token));
     const send = this.#options.fetch ?? globalThis.fetch;
     const signal = init.signal ?? this.#options.signal;
     return send(url, { ...init, headers, ...(signal ? { signal } : {}) });

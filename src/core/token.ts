@@ -7,7 +7,7 @@
 import * as oauth from "oauth4webapi";
 import { OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
-import { assertClientId } from "./transport.ts";
+import { assertClientId, isTokenText, readText } from "./transport.ts";
 import { toAs, toClient, transport } from "./_oauth.ts";
 import {
   assertJsonResponse,
@@ -80,7 +80,10 @@ export interface CodeExchange extends TokenRequestOptions {
  * @throws {OAuthError} `invalid_grant`, `redirect_uri_mismatch`,
  *   `invalid_client`, `basic_auth_rejected`, `wrong_host`,
  *   `token_endpoint_error`, `server_error`, `invalid_response`,
- *   `response_too_large`, `timeout`, `network_error`; `nonce_mismatch` when
+ *   `response_too_large`, `timeout`, `network_error`
+ *   (`invalid_response` also for tokens that are not printable ASCII,
+ *   RFC 6749 Appendix A; `null` optional members count as absent);
+ *   `nonce_mismatch` when
  *   the ID token's `nonce` is not the one sent. The code is never sent
  *   twice.
  *
@@ -149,7 +152,7 @@ export async function exchangeCode(
   // body holds an ID token is looked at first.
   let result: oauth.TokenEndpointResponse;
   try {
-    const body = await response.text();
+    const body = await withoutNullMembers(response);
     result = await oauth.processAuthorizationCodeResponse(
       as,
       client,
@@ -191,8 +194,9 @@ export interface TokenRefresh extends TokenRequestOptions {
  * @param refresh Client id, current tokens, (for Looker) the redirect URI.
  * @returns The new tokens.
  * @throws {OAuthError} `login_required` when there is no refresh token;
- *   `invalid_grant` when it is refused (sign in again); otherwise as
- *   {@linkcode exchangeCode}.
+ *   `invalid_grant` when it is refused (sign in again), whether as RFC 6749
+ *   says (`error=invalid_grant`) or as Looker's API errors read (`message`
+ *   with 400, 401 or 403); otherwise as {@linkcode exchangeCode}.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749.html#section-6
  *
@@ -262,11 +266,51 @@ export async function refreshTokens(
   await assertJsonResponse(response, "refresh");
   let result: oauth.TokenEndpointResponse;
   try {
-    result = await oauth.processRefreshTokenResponse(as, client, response);
+    const body = await withoutNullMembers(response);
+    result = await oauth.processRefreshTokenResponse(
+      as,
+      client,
+      new Response(body, {
+        status: response.status,
+        headers: response.headers,
+      }),
+    );
   } catch (err) {
     throw errorFromProcessing(err, "refresh");
   }
   return toTokenSet(result, receivedAt, refresh.tokens);
+}
+
+/**
+ * Optional members of a token response (RFC 6749 §5.1, OpenID Connect Core
+ * §3.1.3.3) that some servers send as `null` when they have none. Looker's
+ * API spec marks `refresh_token` nullable and its documented answer carries
+ * `"refresh_token": null`. A `null` `expires_in` stays an invalid answer: a
+ * lifetime the server meant to give but garbled is not guessed at.
+ */
+const OPTIONAL_MEMBERS = ["refresh_token", "scope", "id_token"];
+
+/**
+ * Reads a 2xx token response and drops optional members that are `null`, so
+ * that they count as absent. Anything else is passed on as received, for
+ * oauth4webapi to judge.
+ */
+async function withoutNullMembers(response: Response): Promise<string> {
+  const text = await readText(response);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text; // oauth4webapi says what is wrong with it
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    return text;
+  }
+  const members = parsed as Record<string, unknown>;
+  const nulls = OPTIONAL_MEMBERS.filter((key) => members[key] === null);
+  if (nulls.length === 0) return text;
+  for (const key of nulls) delete members[key];
+  return JSON.stringify(members);
 }
 
 function hasIdToken(body: string): boolean {
@@ -301,6 +345,13 @@ function toTokenSet(
       },
     );
   }
+  // RFC 6749 Appendix A.12 and A.17: both are 1*VSCHAR (%x20-7E). Anything
+  // else (ESC, CR, LF, NUL) could not go into an Authorization header and
+  // would rewrite a terminal it is printed on.
+  assertVschar(result.access_token, "access_token");
+  if (result.refresh_token !== undefined) {
+    assertVschar(result.refresh_token, "refresh_token");
+  }
   const refreshToken = result.refresh_token ?? previous?.refreshToken;
   const scope = result.scope ?? previous?.scope;
   const idToken = result.id_token ?? previous?.idToken;
@@ -312,4 +363,17 @@ function toTokenSet(
     ...(scope === undefined ? {} : { scope }),
     ...(idToken === undefined ? {} : { idToken }),
   };
+}
+
+function assertVschar(value: string, member: string): void {
+  if (!isTokenText(value)) {
+    throw new OAuthError(
+      "invalid_response",
+      `the token endpoint gave an invalid answer: ${member} has characters a token cannot have (only printable ASCII is allowed)`,
+      {
+        hint:
+          "the server sent a malformed token; check that the URL points at the OAuth server's token endpoint",
+      },
+    );
+  }
 }

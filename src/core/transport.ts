@@ -240,6 +240,30 @@ export function redact(
   return out.length > 300 ? `${out.slice(0, 300)}…` : out;
 }
 
+/**
+ * Whether `value` is a token as RFC 6749 Appendix A defines one: one or more
+ * printable ASCII characters (VSCHAR, %x20-7E).
+ */
+export function isTokenText(value: unknown): value is string {
+  return typeof value === "string" && /^[\x20-\x7e]+$/.test(value);
+}
+
+/**
+ * The `Authorization` value for an access token. A token that is not one
+ * (control characters: a corrupted or hostile store) is refused here, with
+ * a message that never quotes it, as `Headers` would in its TypeError.
+ */
+export function bearerHeader(token: string): string {
+  if (!isTokenText(token)) {
+    throw new OAuthError(
+      "login_required",
+      "the stored access token is not a valid token",
+      { hint: "sign in again" },
+    );
+  }
+  return `Bearer ${token}`;
+}
+
 /** Throws unless `clientId` is a non-empty string. */
 export function assertClientId(clientId: unknown): asserts clientId is string {
   if (typeof clientId !== "string" || clientId.trim() === "") {

@@ -106,6 +106,10 @@ export class EmulatorState {
   readonly apps = new Map<string, OAuthClientApp>();
   readonly user: EmulatorUser;
   readonly revokeOnReuse: boolean;
+  /** Absent optional token members are sent as `null`. */
+  readonly nullOptionalMembers: boolean;
+  /** The status of Looker-style refresh refusals, if they are so answered. */
+  readonly lookerStyleRefusals: 400 | 401 | 403 | undefined;
   /** Access token lifetime, seconds. */
   readonly accessTtl: number;
   /** Authorization code lifetime, seconds. */
@@ -130,6 +134,14 @@ export class EmulatorState {
     this.user = { ...(options.user ?? defaultUser) };
     this.rotateRefreshTokens = options.rotateRefreshTokens ?? true;
     this.revokeOnReuse = options.revokeGrantOnRefreshReuse ?? true;
+    this.nullOptionalMembers = options.nullOptionalMembers === true;
+    if (
+      options.lookerStyleRefusals !== undefined &&
+      ![400, 401, 403].includes(options.lookerStyleRefusals)
+    ) {
+      throw new TypeError("lookerStyleRefusals must be 400, 401 or 403");
+    }
+    this.lookerStyleRefusals = options.lookerStyleRefusals;
     this.accessTtl = seconds(options.accessTokenTtl, 3600, "accessTokenTtl");
     this.codeTtl = seconds(options.codeTtl, 60, "codeTtl");
     this.autoApprove = options.autoApprove ?? false;

@@ -4,6 +4,7 @@
 // `tokenResponseFilter` sees every answer last.
 import type { EmulatorState, Grant } from "./_state.ts";
 import {
+  apiError,
   json,
   matchesChallenge,
   type Params,
@@ -45,9 +46,13 @@ export class TokenEndpoint {
       case "authorization_code":
         this.#state.stats.codeExchanges++;
         return this.#exchange(values);
-      case "refresh_token":
+      case "refresh_token": {
         this.#state.stats.refreshes++;
-        return Promise.resolve(this.#refreshGrant(values));
+        const answer = this.#refreshGrant(values);
+        return this.#state.lookerStyleRefusals === undefined
+          ? Promise.resolve(answer)
+          : lookerStyle(answer, this.#state.lookerStyleRefusals);
+      }
       case undefined:
       case "":
         return Promise.resolve(
@@ -165,9 +170,33 @@ export class TokenEndpoint {
     };
     if (withRefreshToken) {
       body.refresh_token = this.#state.issueRefreshToken(grant);
+    } else if (this.#state.nullOptionalMembers) {
+      body.refresh_token = null;
+    }
+    if (this.#state.nullOptionalMembers) {
+      body.scope = null;
+      body.id_token = null;
     }
     return json(200, body, { pragma: "no-cache" });
   }
+}
+
+/**
+ * Re-words an RFC 6749 `invalid_grant` refusal as Looker's API errors read:
+ * `{message, documentation_url}` with `status`. Other answers pass as they are.
+ */
+async function lookerStyle(
+  answer: Response,
+  status: number,
+): Promise<Response> {
+  if (answer.status !== 400) return answer;
+  const body = await answer.clone().json() as {
+    error?: string;
+    error_description?: string;
+  };
+  if (body.error !== "invalid_grant") return answer;
+  await answer.body?.cancel();
+  return apiError(status, body.error_description ?? "Invalid refresh token");
 }
 
 function firstMissing(

@@ -108,6 +108,20 @@ export interface LookerEmulatorOptions {
    * Default `true`. Either way the reuse gets `invalid_grant`.
    */
   revokeGrantOnRefreshReuse?: boolean;
+  /**
+   * Token answers carry the optional members they have no value for as
+   * `null`, as Looker's API spec allows (`refresh_token`, `scope`,
+   * `id_token`): e.g. `"refresh_token": null` on a refresh without
+   * rotation. Default `false` (absent members are left out).
+   */
+  nullOptionalMembers?: boolean;
+  /**
+   * Answer a refused refresh the way Looker's API answers its other errors:
+   * `{message, documentation_url}` with this status and no `error` member,
+   * instead of RFC 6749's `{error: "invalid_grant", ...}` 400. Default: the
+   * RFC 6749 answer.
+   */
+  lookerStyleRefusals?: 400 | 401 | 403;
   /** Access token lifetime in seconds. Default 3600. */
   accessTokenTtl?: number;
   /** Authorization code lifetime in seconds. Default 60. */

@@ -2,6 +2,7 @@
 // a refresh can fail (issue 4: #17, #18, #21, #23, #24, #25).
 import assert from "node:assert/strict";
 import {
+  browserEnv,
   exists,
   expireTokenFile,
   hasStackTrace,
@@ -98,6 +99,99 @@ Deno.test("a refused refresh (the grant was revoked): exit 3 'sign in again', an
   assert.equal(again.code, 3);
   assert.equal(looker.emulator.stats.refreshes, 1);
 });
+
+Deno.test("a Looker that answers refresh_token, scope and id_token as null: sign-in and refresh work, the refresh token is kept", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker({
+    rotateRefreshTokens: false,
+    nullOptionalMembers: true,
+  });
+  const { file } = await signIn(t, looker);
+  assert.equal(typeof file.tokens.refreshToken, "string");
+  assert.equal("scope" in file.tokens, false, "a null scope is no scope");
+  await expireTokenFile(t.tokenFile());
+  const token = await runCli(["token"], { home: t.home });
+  assert.equal(token.code, 0, token.stderr);
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  const after = await readTokenFile(t.tokenFile());
+  assert.equal(after.tokens.refreshToken, file.tokens.refreshToken);
+  assert.equal(token.stdout, `${after.tokens.accessToken}\n`);
+  // And again: the kept refresh token still works.
+  await expireTokenFile(t.tokenFile());
+  const again = await runCli(["token"], { home: t.home });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(looker.emulator.stats.refreshes, 2);
+});
+
+for (const status of [400, 401, 403] as const) {
+  Deno.test(`a refresh refused Looker-style ({message, documentation_url}, ${status}): exit 3 'sign in again', the token file removed`, async () => {
+    await using t = await tempHome();
+    await using looker = await startLooker({ lookerStyleRefusals: status });
+    const { file } = await signIn(t, looker);
+    const out = await fetch(`${looker.emulator.apiUrl}/api/4.0/logout`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${file.tokens.accessToken}` },
+    });
+    assert.equal(out.status, 204);
+    await expireTokenFile(t.tokenFile());
+    const token = await runCli(["token"], { home: t.home });
+    assert.equal(token.code, 3, token.stderr);
+    assert.equal(token.stdout, "");
+    assert.match(token.stderr, /sign in again/);
+    assert.ok(!hasStackTrace(token.stderr), token.stderr);
+    assert.equal(await exists(t.tokenFile()), false);
+  });
+}
+
+/** Rewrites the token answer's `member` to hold `bad`. */
+function plant(member: string, bad: string) {
+  return async (response: Response): Promise<Response> => {
+    if (!response.ok) return response;
+    const body = await response.json();
+    return Response.json({ ...body, [member]: bad }, {
+      headers: { "cache-control": "no-store" },
+    });
+  };
+}
+
+const CONTROL = {
+  ESC: "\x1b]0;owned\x07\x1b[2J",
+  "CR LF": "\r\nX-Injected: yes",
+  NUL: "\0",
+};
+
+for (const [name, bad] of Object.entries(CONTROL)) {
+  Deno.test(`an access token with ${name} from the token endpoint: login and token refuse it and never print it`, async () => {
+    await using t = await tempHome();
+    await using looker = await startLooker();
+    const planted = `PLANTED-ACCESS-${bad}-TOKEN`;
+    looker.emulator.tokenResponseFilter = plant("access_token", planted);
+    const login = await runCli(["login", ...looker.loginArgs], {
+      home: t.home,
+      env: browserEnv(),
+    });
+    assert.equal(login.code, 1, login.stderr);
+    for (const text of [login.stdout, login.stderr]) {
+      assert.ok(!text.includes("PLANTED-ACCESS"), text);
+      assert.doesNotMatch(text, /header value/i);
+    }
+    assert.equal(await exists(t.tokenFile()), false, "nothing saved");
+    // A refresh answered the same way.
+    looker.emulator.tokenResponseFilter = undefined;
+    await signIn(t, looker);
+    await expireTokenFile(t.tokenFile());
+    looker.emulator.tokenResponseFilter = plant("access_token", planted);
+    const token = await runCli(["token"], { home: t.home });
+    assert.equal(token.code, 1, token.stderr);
+    assert.equal(token.stdout, "");
+    assert.ok(!token.stderr.includes("PLANTED-ACCESS"), token.stderr);
+    for (const command of [["api", "/user"], ["token"]]) {
+      const again = await runCli(command, { home: t.home });
+      assert.ok(!again.stdout.includes("PLANTED"), again.stdout);
+      assert.ok(!again.stderr.includes("PLANTED"), again.stderr);
+    }
+  });
+}
 
 Deno.test("a refused refresh while other tokens were saved meanwhile: those are kept and printed, not wiped", async () => {
   await using t = await tempHome();

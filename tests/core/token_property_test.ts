@@ -112,6 +112,9 @@ const token: fc.Arbitrary<string> = fc.oneof(
   },
 );
 
+/** A token a server may issue: 1*VSCHAR (RFC 6749 Appendix A). */
+const validToken: fc.Arbitrary<string> = token.filter((t) => isVschar(t));
+
 const expiresIn: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 0, max: 100_000 }) },
   { weight: 1, arbitrary: fc.integer({ min: -100_000, max: -1 }) },
@@ -542,6 +545,10 @@ function lifetime(value: unknown, now: number): number | undefined {
   return seconds;
 }
 
+function isVschar(value: unknown): value is string {
+  return typeof value === "string" && /^[\x20-\x7e]+$/.test(value);
+}
+
 /** The TokenSet the answer must give, or `undefined` if it must be refused. */
 function expected(
   c: Case,
@@ -551,24 +558,20 @@ function expected(
   if (reply.status !== 200 || !isJsonType(reply.contentType)) return undefined;
   const body = parsed(reply);
   if (!isObject(body)) return undefined;
-  const {
-    access_token: access,
-    token_type: type,
-    refresh_token: refresh,
-    scope,
-    id_token: idToken,
-  } = body;
-  if (typeof access !== "string" || access === "") return undefined;
+  // Optional members sent as null count as absent (Looker's nullable ones).
+  const absentIfNull = (value: unknown) => value === null ? undefined : value;
+  const { access_token: access, token_type: type } = body;
+  const refresh = absentIfNull(body.refresh_token);
+  const scope = absentIfNull(body.scope);
+  const idToken = absentIfNull(body.id_token);
+  // Tokens are printable ASCII (RFC 6749 Appendix A: 1*VSCHAR).
+  if (!isVschar(access)) return undefined;
   if (typeof type !== "string" || type.toLowerCase() !== "bearer") {
     return undefined;
   }
   const seconds = lifetime(body.expires_in, c.now);
   if (seconds === undefined) return undefined;
-  if (
-    refresh !== undefined && (typeof refresh !== "string" || refresh === "")
-  ) {
-    return undefined;
-  }
+  if (refresh !== undefined && !isVschar(refresh)) return undefined;
   if (scope !== undefined && typeof scope !== "string") return undefined;
   if (idToken !== undefined) return undefined; // never a valid ID token here
   const old = operation === "refresh" ? previous(c) : undefined;
@@ -793,9 +796,9 @@ Deno.test("token endpoint answers (properties, one loopback server)", async (t) 
             status: fc.constant(200),
             contentType: fc.constant("application/json"),
             body: fc.record({
-              access_token: token,
+              access_token: validToken,
               token_type: fc.constantFrom("bearer", "Bearer", "BEARER"),
-              refresh_token: optional(token, 2),
+              refresh_token: optional(validToken, 2),
             }).map((value): BodySpec => ({
               kind: "object",
               value: JSON.parse(JSON.stringify(value)),
@@ -828,7 +831,7 @@ Deno.test("token endpoint answers (properties, one loopback server)", async (t) 
               "application/json;charset=utf-8",
             ),
             body: fc.record({
-              access_token: token,
+              access_token: validToken,
               token_type: fc.constant("Bearer"),
               expires_in: optional(fc.integer({ min: 0, max: 100_000 }), 2),
               refresh_token: optional(
@@ -844,10 +847,10 @@ Deno.test("token endpoint answers (properties, one loopback server)", async (t) 
             const outcome = await check(endpoint, c, "refresh");
             const sent = (c.reply.body as { value: Record<string, unknown> })
               .value.refresh_token;
-            if (sent === undefined) {
-              assert.ok(outcome.ok, "refused an answer without refresh_token");
+            if (sent === undefined || sent === null) {
+              assert.ok(outcome.ok, `refused refresh_token ${sent}`);
               assert.equal(outcome.tokens.refreshToken, c.refreshToken);
-            } else if (typeof sent === "string" && sent !== "") {
+            } else if (isVschar(sent)) {
               assert.ok(outcome.ok, "refused a rotated refresh token");
               assert.equal(outcome.tokens.refreshToken, sent);
             } else {

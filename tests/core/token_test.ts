@@ -340,6 +340,68 @@ Deno.test("refreshTokens() maps invalid_grant and redacts the echoed refresh tok
   await assert.rejects(refresh(s.looker), fails("invalid_grant", 400));
 });
 
+Deno.test("exchangeCode() treats null refresh_token, scope and id_token as absent", async () => {
+  await using s = serve(() =>
+    tokens({ refresh_token: null, scope: null, id_token: null })
+  );
+  assert.deepEqual(await exchange(s.generic), {
+    accessToken: NEW_ACCESS,
+    tokenType: "bearer",
+    expiresAt: NOW + 3600 * 1000,
+  });
+});
+
+Deno.test("refreshTokens() keeps the old refresh token and scope when Looker answers refresh_token: null", async () => {
+  // Looker's documented /api/4.0/login answer has this shape.
+  await using s = serve(() =>
+    Response.json({
+      access_token: NEW_ACCESS,
+      token_type: "Bearer",
+      expires_in: 3600,
+      refresh_token: null,
+      scope: null,
+    })
+  );
+  const set = await refresh(s.looker);
+  assert.equal(set.accessToken, NEW_ACCESS);
+  assert.equal(set.refreshToken, REFRESH);
+  assert.equal(set.scope, "cors_api");
+});
+
+Deno.test("exchangeCode() still refuses a null access_token or token_type", async () => {
+  for (const member of ["access_token", "token_type"]) {
+    await using s = serve(() => tokens({ [member]: null }));
+    await assert.rejects(exchange(s.generic), fails("invalid_response"));
+  }
+});
+
+/** Tokens with a control character planted in the middle. */
+const HOSTILE = ["\x1b]0;pwned\x07", "\r\nX-Injected: 1", "\n", "\0", "\x7f"]
+  .map((bad) => `AccessToken-HOSTILE-${bad}-7a6b5c4d3e2f`);
+
+Deno.test("exchangeCode() and refreshTokens() refuse an access_token or refresh_token with control characters, never quoting it", async () => {
+  const hidden = failsHiding([...SECRETS, ...HOSTILE]);
+  for (const bad of HOSTILE) {
+    for (const member of ["access_token", "refresh_token"]) {
+      await using s = serve(() => tokens({ [member]: bad }));
+      await assert.rejects(exchange(s.generic), hidden("invalid_response"));
+      await assert.rejects(refresh(s.looker), hidden("invalid_response"));
+    }
+  }
+});
+
+Deno.test("refreshTokens() maps a Looker-style refusal ({message, documentation_url} with 400, 401 or 403) to invalid_grant", async () => {
+  for (const status of [400, 401, 403]) {
+    await using s = serve(() =>
+      json(status, {
+        message: "Invalid refresh token",
+        documentation_url: "https://cloud.google.com/looker/docs/r/api/support",
+      })
+    );
+    await assert.rejects(refresh(s.looker), fails("invalid_grant", status));
+  }
+});
+
 // --- error mapping ----------------------------------------------------------
 
 Deno.test("exchangeCode() maps 400 invalid_grant to invalid_grant", async () => {
