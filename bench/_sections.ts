@@ -386,7 +386,7 @@ export async function gzipSize(bytes: Uint8Array): Promise<number> {
   return (await new Response(stream).arrayBuffer()).byteLength;
 }
 
-async function bundle(
+export async function bundle(
   entry: string,
   out: string,
   extra: string[] = [],
