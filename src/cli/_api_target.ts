@@ -2,6 +2,7 @@
 // origin the profile signed in to (its API URL; without one, the issuer's
 // origin), and over plain http only to this machine unless the profile was
 // created with --insecure-http.
+import { isLoopbackHost } from "../core/transport.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Profile } from "./_config.ts";
 
@@ -56,12 +57,4 @@ export function assertApiTarget(
       },
     );
   }
-}
-
-// The loopback test of the core's transport policy (RFC 8252 §8.3), whose
-// helper is private to src/core.
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  return host === "localhost" || host === "[::1]" ||
-    /^127(?:\.\d{1,3}){3}$/.test(host);
 }

@@ -4,7 +4,11 @@
  * @module
  */
 import { OAuthError } from "./errors.ts";
-import { assertClientId, parseEndpoint } from "./transport.ts";
+import {
+  assertClientId,
+  parseAbsoluteUrl,
+  parseEndpoint,
+} from "./transport.ts";
 import {
   calculateCodeChallenge,
   generateCodeVerifier,
@@ -154,19 +158,11 @@ export async function startAuthorization(
  * loopback host (RFC 8252 §7.3), or a private-use scheme (RFC 8252 §7.1).
  */
 function checkRedirectUri(value: string, server: AuthServer): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new OAuthError(
-      "invalid_argument",
-      "the redirect URI is not an absolute URL",
-      {
-        hint:
-          "use the redirect URI registered for the app, e.g. http://localhost:8080/callback",
-      },
-    );
-  }
+  const url = parseAbsoluteUrl(
+    value,
+    "the redirect URI",
+    "use the redirect URI registered for the app, e.g. http://localhost:8080/callback",
+  );
   if (url.hash) {
     throw new OAuthError(
       "invalid_argument",

@@ -17,6 +17,28 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * Parses `value` as an absolute URL of any scheme.
+ *
+ * @throws {OAuthError} `invalid_argument` "`what` is not an absolute URL",
+ *   with `hint`.
+ */
+export function parseAbsoluteUrl(
+  value: string | URL,
+  what: string,
+  hint: string,
+): URL {
+  try {
+    return new URL(value);
+  } catch {
+    throw new OAuthError(
+      "invalid_argument",
+      `${what} is not an absolute URL`,
+      { hint },
+    );
+  }
+}
+
+/**
  * Parses `value` as an absolute `http:`/`https:` URL and enforces the
  * transport policy: `https:` anywhere, `http:` only on loopback hosts unless
  * `allowInsecureHttp`. Credentials in the URL are refused.
@@ -26,16 +48,11 @@ export function parseEndpoint(
   what: string,
   allowInsecureHttp = false,
 ): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new OAuthError(
-      "invalid_argument",
-      `${what} is not an absolute URL`,
-      { hint: "give the full URL, starting with https://" },
-    );
-  }
+  const url = parseAbsoluteUrl(
+    value,
+    what,
+    "give the full URL, starting with https://",
+  );
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new OAuthError(
       "invalid_argument",

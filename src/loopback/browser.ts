@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { isLoopbackHost } from "../core/transport.ts";
 import { LoginError } from "./errors.ts";
 
 /** Characters no authorization URL needs and shells treat specially. */
@@ -38,7 +39,7 @@ export function assertBrowserSafeUrl(url: string | URL): URL {
     );
   }
   const loopbackHttp = parsed.protocol === "http:" &&
-    /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(parsed.hostname);
+    isLoopbackHost(parsed.hostname);
   if (parsed.protocol !== "https:" && !loopbackHttp) {
     throw new LoginError(
       "unsafe_url",

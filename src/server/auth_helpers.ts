@@ -13,6 +13,7 @@ import type { HttpOptions } from "../core/http_options.ts";
 import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
 import type { TokenStore } from "../core/store.ts";
+import { isLoopbackHost } from "../core/transport.ts";
 import { exchangeCode, type TokenSet } from "../core/token.ts";
 import { encodeBase64Url } from "./_base64url.ts";
 import { readCookie, serializeCookie } from "./_cookies.ts";
@@ -551,12 +552,6 @@ function safePath(value: unknown, origin: string): string | undefined {
   }
   if (url.origin !== origin) return undefined;
   return `${url.pathname}${url.search}${url.hash}`;
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  return host === "localhost" || host === "[::1]" ||
-    /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
 async function digest(text: string): Promise<string> {
