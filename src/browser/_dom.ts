@@ -82,10 +82,12 @@ export function assertSecureContext(): void {
  * ("TypeError: Failed to fetch") becomes `cors_refused` when the server is
  * in fact up: a `no-cors` request to its origin gets an (opaque) answer.
  * A server that does not answer that either keeps the original error (a
- * `network_error` once the core has mapped it).
+ * `network_error` once the core has mapped it). The hint names Looker's
+ * Embedded Domain Allowlist unless `looker` is `false`.
  */
 export function corsAwareFetch(
   send: typeof fetch = globalThis.fetch,
+  looker = true,
 ): typeof fetch {
   return async (input, init) => {
     try {
@@ -109,8 +111,9 @@ export function corsAwareFetch(
         `the browser did not let ${origin} read ${target.host}'s answer (CORS)`,
         {
           cause: err,
-          hint:
-            `add this page's origin, ${origin}, to Looker's Embedded Domain Allowlist (Admin > Embed)`,
+          hint: looker
+            ? `add this page's origin, ${origin}, to Looker's Embedded Domain Allowlist (Admin > Embed)`
+            : `allow this page's origin, ${origin}, in the server's CORS settings`,
         },
       );
     }

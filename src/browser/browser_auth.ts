@@ -112,7 +112,7 @@ export class BrowserAuth {
     }
     const { fetch, signal, timeout, maxResponseBytes } = options;
     this.#http = {
-      fetch: corsAwareFetch(fetch),
+      fetch: corsAwareFetch(fetch, this.server.looker !== undefined),
       ...(signal === undefined ? {} : { signal }),
       ...(timeout === undefined ? {} : { timeout }),
       ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),

@@ -277,7 +277,7 @@ export async function completeSignIn(
     code,
     codeVerifier: pending.codeVerifier,
     ...(pending.nonce === undefined ? {} : { nonce: pending.nonce }),
-    fetch: corsAwareFetch(fetch),
+    fetch: corsAwareFetch(fetch, server.looker !== undefined),
     ...(signal === undefined ? {} : { signal }),
     ...(timeout === undefined ? {} : { timeout }),
     ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),

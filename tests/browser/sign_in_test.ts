@@ -333,3 +333,23 @@ Deno.test("completeSignIn() of an openid sign-in at a provider that requires a n
     isOAuthError("nonce_mismatch"),
   );
 });
+
+Deno.test("completeSignIn() explains a redirect URI the server does not know", async () => {
+  await using s = await setUp();
+  const callback = await signInTo(s);
+  // The sign-in was started with another redirect URI than the one Looker
+  // sent the code for (a page served under two paths, say).
+  const kept = JSON.parse(s.storage.getItem(DEFAULT_PENDING_KEY)!);
+  s.storage.setItem(
+    DEFAULT_PENDING_KEY,
+    JSON.stringify({ ...kept, redirectUri: `${s.target.redirectUri}/` }),
+  );
+  await assert.rejects(
+    completeSignIn(s.server, {
+      url: callback,
+      storage: s.storage,
+      history: null,
+    }),
+    isOAuthError("redirect_uri_mismatch"),
+  );
+});
