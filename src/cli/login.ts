@@ -52,7 +52,8 @@ Any OpenID Connect / OAuth 2.0 server:
   --no-browser         print the URL instead of opening a browser, and accept
                        the address the browser lands on pasted here (for a
                        browser on another machine)
-  --timeout SEC        how long to wait for the browser (default 300)
+  --timeout SEC        how long to wait for the browser (default 300, at most
+                       86400)
   --insecure-http      allow http:// to hosts that are not this machine
 
 Settings come from flags, then LOOKER_OAUTH_* variables (LOOKER_OAUTH_LOOKER_URL,
@@ -63,6 +64,9 @@ by the last login. The browser is $BROWSER if set, else the system's.
 Examples:
   looker-oauth login --looker-url https://example.looker.com --client-id my-cli
   looker-oauth login --issuer https://accounts.example.com --client-id my-cli`;
+
+/** The longest --timeout: a day. */
+const MAX_TIMEOUT_SEC = 86_400;
 
 const SPEC = {
   string: [
@@ -130,9 +134,23 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const timeoutText = str(args, "timeout");
   const timeoutSec = timeoutText === undefined ? 300 : Number(timeoutText);
-  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
+  if (
+    timeoutText?.trim() === "" || !Number.isFinite(timeoutSec) ||
+    timeoutSec <= 0 || timeoutSec > MAX_TIMEOUT_SEC
+  ) {
     throw new UsageError(
-      "--timeout takes a number of seconds above 0",
+      `--timeout takes a number of seconds above 0 and at most ${MAX_TIMEOUT_SEC} (24 h), not ${
+        JSON.stringify(timeoutText)
+      }`,
+      "login",
+    );
+  }
+  if (
+    resolved.kind === "looker" && settings.redirectUri !== undefined &&
+    /^http:\/\/[^/?#]*:0+(?:[/?#]|$)/i.test(settings.redirectUri)
+  ) {
+    throw new UsageError(
+      `the redirect URI ${settings.redirectUri} has port 0, but Looker sends the browser back only to the registered redirect URI, port included: pass that one with --redirect-uri`,
       "login",
     );
   }

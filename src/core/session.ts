@@ -6,7 +6,12 @@
  */
 import { isOAuthError, OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
-import { assertClientId, bearerHeader, isLoopbackHost } from "./transport.ts";
+import {
+  assertClientId,
+  bearerHeader,
+  isLoopbackHost,
+  networkError,
+} from "./transport.ts";
 import { revokeTokens } from "./revoke.ts";
 import type { AuthServer } from "./server.ts";
 import type { TokenStore } from "./store.ts";
@@ -138,7 +143,9 @@ export class TokenSession {
    * @throws {OAuthError} `invalid_argument` for a URL on another origin than
    *   the API URL; `insecure_http` for a URL that is neither `https:` nor
    *   `http:` on loopback (unless the server allows insecure http);
-   *   otherwise as {@linkcode TokenSession.getAccessToken}.
+   *   `network_error` naming the host and, when known, why (refused, DNS,
+   *   TLS) when no answer came; otherwise as
+   *   {@linkcode TokenSession.getAccessToken}.
    */
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
     const url = this.#resolve(input);
@@ -263,12 +270,26 @@ export class TokenSession {
     return url;
   }
 
-  #send(url: URL, init: RequestInit, token: string): Promise<Response> {
+  async #send(
+    url: URL,
+    init: RequestInit,
+    token: string,
+  ): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set("authorization", bearerHeader(token));
     const send = this.#options.fetch ?? globalThis.fetch;
     const signal = init.signal ?? this.#options.signal;
-    return send(url, { ...init, headers, ...(signal ? { signal } : {}) });
+    try {
+      return await send(url, {
+        ...init,
+        headers,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      // Aborts stay the caller's; a failed connection says where and why.
+      if (err instanceof TypeError) throw networkError(err, url.host);
+      throw err;
+    }
   }
 
   /**

@@ -200,14 +200,58 @@ function transportError(
       cause,
     });
   }
+  return networkError(cause, host);
+}
+
+/**
+ * The `network_error` for a request to `host` that failed before any answer,
+ * saying why when the platform's error tells (refused, DNS, TLS, timeout).
+ * The platform's own message is not quoted: it holds the whole URL.
+ */
+export function networkError(cause: unknown, host: string): OAuthError {
   const inBrowser = typeof (globalThis as { document?: unknown }).document !==
     "undefined";
-  return new OAuthError("network_error", `could not reach ${host}`, {
-    cause,
-    hint: inBrowser
-      ? "if the server is up, the browser may have refused the response (CORS): add this page's origin to Looker's Embedded Domain Allowlist (Admin > Embed)"
-      : "check the URL and that the server is reachable from here",
-  });
+  const reason = networkReason(cause);
+  return new OAuthError(
+    "network_error",
+    `could not reach ${host}${reason ? `: ${reason}` : ""}`,
+    {
+      cause,
+      hint: inBrowser
+        ? "if the server is up, the browser may have refused the response (CORS): add this page's origin to Looker's Embedded Domain Allowlist (Admin > Embed)"
+        : "check the URL and that the server is reachable from here",
+    },
+  );
+}
+
+const NETWORK_REASONS: readonly [RegExp, string][] = [
+  [/connection refused|ECONNREFUSED/i, "connection refused"],
+  [
+    /dns error|failed to lookup|name or service not known|nodename nor servname|no such host|ENOTFOUND|EAI_AGAIN/i,
+    "the host name does not resolve (DNS)",
+  ],
+  [
+    /certificate|tls|ssl|handshake|corrupt message|InvalidContentType/i,
+    "the TLS handshake failed (certificate or protocol)",
+  ],
+  [/timed out|timeout|ETIMEDOUT/i, "the connection timed out"],
+  [/connection reset|ECONNRESET|broken pipe/i, "the connection was reset"],
+  [
+    /network is unreachable|no route to host|ENETUNREACH|EHOSTUNREACH/i,
+    "the network or host is unreachable",
+  ],
+];
+
+/** Why a fetch failed, from the messages along its `cause` chain. */
+function networkReason(cause: unknown): string | undefined {
+  const messages: string[] = [];
+  let current: unknown = cause;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (current instanceof Error) messages.push(current.message);
+    current = (current as { cause?: unknown }).cause;
+  }
+  const text = messages.join(" ");
+  return NETWORK_REASONS.find(([pattern]) => pattern.test(text))?.[1];
 }
 
 /**

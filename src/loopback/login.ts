@@ -89,7 +89,9 @@ export interface BrowserLoginResult {
  * @returns The tokens and the redirect URI used.
  * @throws {LoginError} `port_in_use`, `not_loopback`, `timeout`,
  *   `cancelled`, `unsafe_url`.
- * @throws {OAuthError} `access_denied`, `iss_mismatch`, and every error of
+ * @throws {OAuthError} `invalid_argument` for a `callbackTimeout` a timer
+ *   cannot hold, or a Looker redirect URI on port 0 (Looker needs the
+ *   registered port); `access_denied`, `iss_mismatch`, and every error of
  *   {@linkcode exchangeCode}.
  *
  * @example
@@ -108,6 +110,27 @@ export async function loginWithBrowser(
   options: BrowserLoginOptions,
 ): Promise<BrowserLoginResult> {
   const { server, clientId } = options;
+  const waitMs = options.callbackTimeout ?? 300_000;
+  // Timers hold at most 2^31 - 1 ms (24.8 days): a larger value fires at once.
+  if (!(waitMs > 0 && waitMs <= MAX_WAIT_MS)) {
+    throw new OAuthError(
+      "invalid_argument",
+      `callbackTimeout must be a number of milliseconds between 1 and ${MAX_WAIT_MS}`,
+    );
+  }
+  if (
+    server.looker &&
+    /^http:\/\/[^/?#]*:0+(?:[/?#]|$)/i.test(options.redirectUri)
+  ) {
+    throw new OAuthError(
+      "invalid_argument",
+      "Looker sends the browser back only to the registered redirect URI, port included, so port 0 (any free port) cannot work",
+      {
+        hint:
+          "use the redirect URI registered for the client app, e.g. http://localhost:8080/callback",
+      },
+    );
+  }
   let pending:
     | {
       state: string;
@@ -163,7 +186,6 @@ export async function loginWithBrowser(
   });
   const stop = Promise.withResolvers<never>();
   stop.promise.catch(() => {});
-  const waitMs = options.callbackTimeout ?? 300_000;
   // AbortSignal.timeout, not setTimeout: in Deno 2.9 the first setTimeout
   // loads the node:timers polyfill (about 20 modules, 5 ms at startup). Its
   // timer does not keep the process alive; the listening receiver does.
@@ -251,6 +273,9 @@ export async function loginWithBrowser(
 function fixedPortHint(redirectUri: string): string {
   return `if the browser shows an error from the server (such as a redirect_uri that does not match), the server may not accept any loopback port: register a fixed one for the client, e.g. ${redirectUri}, and sign in with exactly that redirect URI`;
 }
+
+/** The longest wait a timer can hold: 2^31 - 1 ms. */
+const MAX_WAIT_MS = 2_147_483_647;
 
 async function readPasted(
   lines: AsyncIterable<string>,

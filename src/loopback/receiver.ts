@@ -117,9 +117,14 @@ export async function startLoopbackReceiver<T>(
     ? ["::1"]
     : undefined;
   if (redirect.protocol !== "http:" || bind === undefined) {
+    // Say what is wrong: the scheme, or the host (a URL of another scheme
+    // has no origin to quote: `myapp:/cb`'s is "null").
+    const wrong = redirect.protocol !== "http:"
+      ? `${options.redirectUri} uses ${redirect.protocol}`
+      : `${redirect.host} is not this machine's loopback`;
     throw new LoginError(
       "not_loopback",
-      `a browser sign-in on this machine needs a redirect URI on http://localhost, http://127.0.0.1 or http://[::1], not ${redirect.origin}`,
+      `a browser sign-in on this machine needs a redirect URI on http://localhost, http://127.0.0.1 or http://[::1]: ${wrong}`,
       {
         hint:
           "register a loopback redirect URI such as http://localhost:8080/callback with the server",

@@ -12,6 +12,7 @@ import {
   tempHome,
 } from "../_cli.ts";
 import { serveRecording } from "../_recording_server.ts";
+import { closedPort } from "../_ports.ts";
 
 Deno.test("api /user prints the JSON body; /api/4.0/user and the full API URL work too", async () => {
   await using t = await tempHome();
@@ -202,6 +203,42 @@ Deno.test("api refuses plain http to an API URL off loopback unless the profile 
   assert.equal(api.code, 2, api.stderr);
   assert.match(api.stderr, /plain http to 192\.0\.2\.1/);
   assert.match(api.stderr, /--insecure-http/, "says how to allow it");
+});
+
+Deno.test("api when the API cannot be reached: exit 1, naming the host and why (refused, DNS, TLS)", async () => {
+  await using t = await tempHome();
+  await using op = await startOidcProvider();
+  await using plainHttp = serveRecording(() => new Response("plain http"));
+  const refused = `127.0.0.1:${closedPort()}`;
+  const tlsTo = plainHttp.base.replace("http://", "https://");
+  const cases: [string, RegExp][] = [
+    [
+      `http://${refused}`,
+      new RegExp(`could not reach ${refused}: connection refused`),
+    ],
+    [
+      "https://no-such-host.invalid",
+      /could not reach no-such-host\.invalid: .*DNS/,
+    ],
+    [tlsTo, new RegExp(`could not reach ${new URL(tlsTo).host}: .*TLS`)],
+  ];
+  for (const [apiUrl, said] of cases) {
+    const login = await runCli([
+      "login",
+      "--issuer",
+      op.issuer,
+      "--client-id",
+      op.clientId,
+      "--api-url",
+      apiUrl,
+    ], { home: t.home, env: browserEnv() });
+    assert.equal(login.code, 0, login.stderr);
+    const api = await runCli(["api", "/x"], { home: t.home });
+    assert.equal(api.code, 1, api.stderr);
+    assert.match(api.stderr, said);
+    assert.doesNotMatch(api.stderr, /fetch failed/);
+    assert.ok(!hasStackTrace(api.stderr), api.stderr);
+  }
 });
 
 Deno.test("an API 401 on a token that still looks valid: api refreshes once and succeeds", async () => {

@@ -523,6 +523,33 @@ Deno.test("login's usage errors exit 2 before any network or browser", async () 
       ],
       /--timeout/,
     ],
+    // Beyond what a timer holds (2,147,483 s), and beyond a day.
+    ...["2147484", "1e10", "86401", "0", "-5", "Infinity", ""].map((
+      value,
+    ): [string[], RegExp] => [
+      [
+        "login",
+        "--looker-url",
+        "http://127.0.0.1:9",
+        "--client-id",
+        "x",
+        "--timeout",
+        value,
+      ],
+      /--timeout takes a number of seconds above 0 and at most 86400/,
+    ]),
+    [
+      [
+        "login",
+        "--looker-url",
+        "http://127.0.0.1:9",
+        "--client-id",
+        "x",
+        "--redirect-uri",
+        "http://localhost:0/callback",
+      ],
+      /port 0.*registered redirect URI/,
+    ],
   ];
   const results = await Promise.all(
     cases.map(([args]) => runCli(args, { home: t.home, env })),
@@ -535,6 +562,42 @@ Deno.test("login's usage errors exit 2 before any network or browser", async () 
   });
   assert.equal(await exists(log), false);
   assert.equal(await exists(t.home), false, "nothing written");
+});
+
+Deno.test("login --timeout 86400 is accepted: the wait does not end at once", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await using cli = spawnCli(
+    ["login", ...looker.loginArgs, "--timeout", "86400"],
+    { home: t.home, env: browserEnv({ mode: "noop" }) },
+  );
+  await cli.stderr.waitFor(/Ctrl-C to cancel/);
+  // An overflowing timer fires within milliseconds; this one must not.
+  const early = await exitWithin(cli, 1_500);
+  assert.equal(early, undefined, early?.stderr);
+  cli.child.kill("SIGINT");
+  const result = await cli.result();
+  assert.equal(result.code, 130, result.stderr);
+});
+
+Deno.test("login with a redirect URI that is not http says which scheme is wrong", async () => {
+  await using t = await tempHome();
+  await using op = await startOidcProvider();
+  for (const uri of ["myapp://callback", "com.example.app:/cb"]) {
+    const login = await runCli([
+      "login",
+      "--issuer",
+      op.issuer,
+      "--client-id",
+      op.clientId,
+      "--redirect-uri",
+      uri,
+    ], { home: t.home, env: browserEnv() });
+    assert.equal(login.code, 1, login.stderr);
+    assert.match(login.stderr, new RegExp(`uses ${uri.split(":")[0]}:`));
+    assert.doesNotMatch(login.stderr, /\bnull\b/);
+    assert.ok(!hasStackTrace(login.stderr), login.stderr);
+  }
 });
 
 for (

@@ -133,6 +133,33 @@ Deno.test("loginWithBrowser() times out when no answer comes, and frees the port
   assert.equal(s.looker.stats.codeExchanges, 0);
 });
 
+Deno.test("loginWithBrowser() refuses a callbackTimeout a timer cannot hold, and a Looker redirect URI on port 0, before listening", async () => {
+  await using s = await setUp();
+  let opened = 0;
+  const open = () => {
+    opened++;
+  };
+  for (const callbackTimeout of [2 ** 31, 1e12, Infinity, 0, -1, NaN]) {
+    await assert.rejects(
+      loginTo(s, { callbackTimeout, open }),
+      isOAuthError("invalid_argument"),
+      String(callbackTimeout),
+    );
+  }
+  await assert.rejects(
+    loginWithBrowser({
+      server: s.server,
+      clientId: CLIENT_ID,
+      redirectUri: "http://localhost:0/callback",
+      open,
+    }),
+    isOAuthError("invalid_argument"),
+  );
+  assert.equal(opened, 0);
+  assertPortFree(s.port);
+  assert.equal(s.looker.stats.authorizations, 0);
+});
+
 Deno.test("loginWithBrowser() stops with cancelled on the abort signal, and frees the port", async () => {
   await using s = await setUp();
   const controller = new AbortController();

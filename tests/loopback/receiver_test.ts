@@ -532,6 +532,32 @@ Deno.test("startLoopbackReceiver() refuses a redirect URI off loopback", async (
   }
 });
 
+Deno.test("startLoopbackReceiver() says which part of a refused redirect URI is wrong", async () => {
+  for (
+    const [redirectUri, wrong] of [
+      ["myapp://callback", /uses myapp:/],
+      ["com.example.app:/cb", /uses com\.example\.app:/],
+      ["https://localhost:8080/callback", /uses https:/],
+      ["http://example.com:8080/callback", /example\.com:8080 is not/],
+    ] as const
+  ) {
+    await assert.rejects(
+      startLoopbackReceiver({
+        redirectUri,
+        parse: () => CODE,
+        finish: () => Promise.resolve(0),
+      }),
+      (err: LoginError) => {
+        isLoginError("not_loopback")(err);
+        assert.match(err.message, wrong);
+        assert.doesNotMatch(err.message, /\bnull\b/);
+        return true;
+      },
+      redirectUri,
+    );
+  }
+});
+
 // 14. The pages -------------------------------------------------------------------------------------
 
 function assertSafePage(answer: Answer, what: string): void {
