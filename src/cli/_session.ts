@@ -2,13 +2,13 @@
 import { OAuthError } from "../core/errors.ts";
 import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
-import { FileTokenStore } from "../store/file_store.ts";
+import type { FileTokenStore, TokenBinding } from "../store/file_store.ts";
 import { caFileFetch } from "../store/ca_file.ts";
 import { profileServer } from "../store/profiles.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { type Profile, readConfig } from "./_config.ts";
-import { signInHint } from "./_profile.ts";
+import { signInHint, tokenStore } from "./_profile.ts";
 
 /** The AuthServer a saved profile describes; exit 3 when it cannot be used. */
 export function serverFor(profile: Profile): AuthServer {
@@ -23,6 +23,17 @@ export function serverFor(profile: Profile): AuthServer {
     }
     throw err;
   }
+}
+
+/** The sign-in a profile's tokens must belong to. */
+export function bindingOf(profile: Profile): TokenBinding {
+  return {
+    clientId: profile.clientId,
+    server:
+      (profile.kind === "looker"
+        ? profile.apiUrl ?? profile.lookerUrl
+        : profile.issuer) ?? "",
+  };
 }
 
 /** A fetch that logs each request's method, URL (no query) and status on --debug. */
@@ -77,8 +88,10 @@ export async function openSession(
   const { home, io } = options;
   const profile = await loadProfile(home, options.profile, io);
   const server = serverFor(profile);
-  const store = options.store ??
-    new FileTokenStore({ home, profile: options.profile, onWarning: io.err });
+  // Tokens saved by another sign-in of this profile (another client or
+  // server) read as signed out rather than being sent with these settings.
+  const store = (options.store ?? tokenStore(io, home, options.profile))
+    .withBinding(bindingOf(profile));
   // The token goes only to the API URL, or without one to the issuer's
   // origin (the session refuses any other).
   const apiUrl = profile.apiUrl ??

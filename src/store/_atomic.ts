@@ -22,9 +22,7 @@ export async function writeFileAtomic(
   path: string,
   data: string,
 ): Promise<void> {
-  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  const dir = slash >= 0 ? path.slice(0, slash) : ".";
-  const name = slash >= 0 ? path.slice(slash + 1) : path;
+  const { dir, name } = split(path);
   const random = crypto.getRandomValues(new Uint32Array(2)).join("");
   const temp = `${dir}/.${name}.${random}.tmp`;
   let file: Deno.FsFile | undefined;
@@ -52,4 +50,35 @@ export async function writeFileAtomic(
     await Deno.remove(temp).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Deletes the temp files {@linkcode writeFileAtomic} left next to `path`
+ * when it was killed mid-write (`.<name>.<digits>.tmp`). Only safe while no
+ * other write of `path` can be under way: call it holding `path`'s lock.
+ * Best effort; errors are ignored.
+ */
+export async function removeLeftovers(path: string): Promise<void> {
+  const { dir, name } = split(path);
+  const prefix = `.${name}.`;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (
+        entry.isFile && entry.name.startsWith(prefix) &&
+        /^\d+\.tmp$/.test(entry.name.slice(prefix.length))
+      ) {
+        await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+      }
+    }
+  } catch {
+    // the file is saved; tidying up can wait for the next save
+  }
+}
+
+function split(path: string): { dir: string; name: string } {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return {
+    dir: slash >= 0 ? path.slice(0, slash) : ".",
+    name: slash >= 0 ? path.slice(slash + 1) : path,
+  };
 }

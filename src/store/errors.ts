@@ -12,12 +12,19 @@
  * - `write_failed`: the tokens could not be saved (the previous file is
  *   intact).
  * - `read_failed`: the token file exists but could not be read.
+ * - `unsafe_permissions`: the state folder, `tokens/` or a file in them
+ *   belongs to another user, or is open to others and could not be made
+ *   private (see {@linkcode TokenStoreError.hint} for the command to run).
+ * - `lock_timeout`: another process held the profile's lock for longer than
+ *   the store waits.
  */
 export type TokenStoreErrorCode =
   | "invalid_profile"
   | "symlink_refused"
   | "write_failed"
-  | "read_failed";
+  | "read_failed"
+  | "unsafe_permissions"
+  | "lock_timeout";
 
 /** A token store failure. Match on {@linkcode TokenStoreError.code}. */
 export class TokenStoreError extends Error {

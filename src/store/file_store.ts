@@ -6,12 +6,38 @@
 import type { TokenSet } from "../core/token.ts";
 import type { TokenStore } from "../core/store.ts";
 import { TokenStoreError } from "./errors.ts";
-import { ensurePrivateDir, writeFileAtomic } from "./_atomic.ts";
+import {
+  ensurePrivateDir,
+  removeLeftovers,
+  writeFileAtomic,
+} from "./_atomic.ts";
+import { withFileLock } from "./_lock.ts";
+import {
+  fileSystemHint,
+  trust,
+  trustFolder,
+  trustFolderSync,
+  trustSync,
+} from "./_trust.ts";
 
 // At most 64 characters, checked apart: a bounded repeat ({0,63}) makes V8
 // compile a much larger regular expression on every `token` call.
 const PROFILE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const IS_WINDOWS = Deno.build.os === "windows";
+
+/** A token file is a few KB; anything bigger is not one. */
+export const MAX_TOKEN_FILE_BYTES: number = 1024 * 1024;
+
+/**
+ * The sign-in a token file belongs to: saved with the tokens and checked on
+ * load, so tokens from one sign-in are never used with another's settings
+ * (two logins of one profile at once, each with its own client).
+ */
+export interface TokenBinding {
+  /** The client id the tokens were issued to. */
+  clientId: string;
+  /** The server they were issued by (an issuer or an API URL). */
+  server: string;
+}
 
 /** Options for {@linkcode FileTokenStore}. */
 export interface FileTokenStoreOptions {
@@ -20,8 +46,19 @@ export interface FileTokenStoreOptions {
   /** The profile name; a plain file name. Default `default`. */
   profile?: string;
   /**
-   * Called with a one-line message when a file is ignored (corrupt) or its
-   * permissions were tightened.
+   * Saved with the tokens; on load, a file saved for another binding reads
+   * as signed out. Without it, any binding is accepted.
+   */
+  binding?: TokenBinding;
+  /**
+   * How long {@linkcode FileTokenStore.withLock} waits for another process
+   * to release the lock, in ms. Default 30 s.
+   */
+  lockTimeout?: number;
+  /**
+   * Called with a one-line message when a file is ignored (corrupt, too big,
+   * not a regular file, another sign-in's), its permissions were tightened,
+   * or the lock has been waited for a while (naming the process holding it).
    */
   onWarning?: (message: string) => void;
 }
@@ -30,8 +67,14 @@ export interface FileTokenStoreOptions {
  * Keeps tokens in `<home>/tokens/<profile>.json`: the file is 0600 in a 0700
  * folder, written to a temp file, fsynced and renamed, so a crash never leaves
  * half a file. A corrupt file reads as signed out; a symlinked one is refused.
+ *
+ * Before reading, the state folder, `tokens/` and the file must belong to the
+ * current user; if others may read or write them they are made private (or
+ * refused when that fails), as OpenSSH's StrictModes does.
+ *
  * {@linkcode FileTokenStore.withLock} takes `<profile>.lock` exclusively, so
- * processes sharing the profile refresh one at a time.
+ * processes sharing the profile refresh one at a time; it waits at most
+ * {@linkcode FileTokenStoreOptions.lockTimeout}.
  *
  * @example
  * ```ts ignore
@@ -46,8 +89,12 @@ export class FileTokenStore implements TokenStore {
   readonly path: string;
   /** The token folder's path. */
   readonly dir: string;
+  readonly #options: FileTokenStoreOptions;
   readonly #lockPath: string;
+  readonly #name: string;
   readonly #onWarning: (message: string) => void;
+  /** How many {@linkcode withLock} calls of this store are inside `fn`. */
+  #held = 0;
 
   /**
    * Creates a store. Nothing is read or written until first use.
@@ -65,22 +112,38 @@ export class FileTokenStore implements TokenStore {
         { hint: "use letters, digits, '.', '_' and '-' (at most 64)" },
       );
     }
+    this.#options = options;
     this.dir = `${options.home}/tokens`;
-    this.path = `${this.dir}/${profile}.json`;
+    this.#name = `${profile}.json`;
+    this.path = `${this.dir}/${this.#name}`;
     this.#lockPath = `${this.dir}/${profile}.lock`;
     this.#onWarning = options.onWarning ?? (() => {});
   }
 
   /**
-   * Reads the tokens. A missing, empty, truncated or corrupt file reads as
-   * signed out (with a warning for the last three). A file readable by others
-   * is tightened to 0600 first.
+   * The same store, checking and saving `binding`.
+   *
+   * @param binding The sign-in the tokens must belong to.
+   * @returns A new store.
+   */
+  withBinding(binding: TokenBinding): FileTokenStore {
+    return new FileTokenStore({ ...this.#options, binding });
+  }
+
+  /**
+   * Reads the tokens. A missing, empty, truncated, corrupt, oversized file,
+   * one that is not a regular file, or one saved for another
+   * {@linkcode TokenBinding}, reads as signed out (with a warning for all but
+   * the first). A file readable by others is tightened to 0600 first.
    *
    * @returns The tokens, or `undefined`.
-   * @throws {TokenStoreError} `symlink_refused`, or `read_failed` when the
-   *   file exists but cannot be read.
+   * @throws {TokenStoreError} `symlink_refused`, `unsafe_permissions`, or
+   *   `read_failed` when the file exists but cannot be read.
    */
   async load(): Promise<TokenSet | undefined> {
+    const warn = this.#onWarning;
+    if (!(await trustFolder(this.#options.home, warn))) return undefined;
+    if (!(await trustFolder(this.dir, warn))) return undefined;
     let info: Deno.FileInfo;
     try {
       info = await Deno.lstat(this.path);
@@ -88,18 +151,17 @@ export class FileTokenStore implements TokenStore {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw this.#readFailed(err);
     }
-    if (this.#tooOpen(info)) {
-      await Deno.chmod(this.path, 0o600);
-      this.#tightened();
-    }
-    let text: string;
+    if (!this.#readable(info)) return undefined;
+    await trust(this.path, info, "file", warn);
+    let bytes: Uint8Array | undefined;
     try {
-      text = await Deno.readTextFile(this.path);
+      using file = await Deno.open(this.path, { read: true });
+      bytes = await readBounded(file, info.size);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw this.#readFailed(err);
     }
-    return this.#parse(text);
+    return this.#parse(bytes);
   }
 
   /**
@@ -111,6 +173,9 @@ export class FileTokenStore implements TokenStore {
    * @throws {TokenStoreError} As {@linkcode FileTokenStore.load}.
    */
   loadSync(): TokenSet | undefined {
+    const warn = this.#onWarning;
+    if (!trustFolderSync(this.#options.home, warn)) return undefined;
+    if (!trustFolderSync(this.dir, warn)) return undefined;
     let info: Deno.FileInfo;
     try {
       info = Deno.lstatSync(this.path);
@@ -118,48 +183,58 @@ export class FileTokenStore implements TokenStore {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw this.#readFailed(err);
     }
-    if (this.#tooOpen(info)) {
-      Deno.chmodSync(this.path, 0o600);
-      this.#tightened();
-    }
-    let text: string;
+    if (!this.#readable(info)) return undefined;
+    trustSync(this.path, info, "file", warn);
+    let bytes: Uint8Array | undefined;
     try {
-      text = Deno.readTextFileSync(this.path);
+      using file = Deno.openSync(this.path, { read: true });
+      bytes = readBoundedSync(file, info.size);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw this.#readFailed(err);
     }
-    return this.#parse(text);
+    return this.#parse(bytes);
   }
 
   /**
    * Saves the tokens atomically (temp file, fsync, rename), 0600 in a 0700
-   * folder.
+   * folder. Called inside {@linkcode FileTokenStore.withLock}, it also
+   * removes temp files that earlier saves of this profile left behind when
+   * they were killed.
    *
    * @param tokens The tokens.
    * @throws {TokenStoreError} `symlink_refused`, or `write_failed` (the
    *   previous file is intact).
    */
   async save(tokens: TokenSet): Promise<void> {
+    const binding = this.#options.binding;
     try {
       await ensurePrivateDir(this.dir);
       this.#refuseSymlink(await Deno.lstat(this.path).catch(() => undefined));
       await writeFileAtomic(
         this.path,
-        JSON.stringify({ version: 1, tokens }, null, 2) + "\n",
+        JSON.stringify(
+          binding
+            ? {
+              version: 1,
+              clientId: binding.clientId,
+              server: binding.server,
+              tokens,
+            }
+            : { version: 1, tokens },
+          null,
+          2,
+        ) + "\n",
       );
     } catch (err) {
       if (err instanceof TokenStoreError) throw err;
       throw new TokenStoreError(
         "write_failed",
         `could not save the tokens to ${this.path}: ${errorText(err)}`,
-        {
-          path: this.path,
-          cause: err,
-          hint: "check free disk space and the folder's permissions",
-        },
+        { path: this.path, cause: err, hint: fileSystemHint(err, this.path) },
       );
     }
+    if (this.#held > 0) await removeLeftovers(this.path);
   }
 
   /**
@@ -176,67 +251,89 @@ export class FileTokenStore implements TokenStore {
       throw new TokenStoreError(
         "write_failed",
         `could not delete ${this.path}: ${errorText(err)}`,
-        { path: this.path, cause: err },
+        { path: this.path, cause: err, hint: fileSystemHint(err, this.path) },
       );
     }
   }
 
   /**
    * Runs `fn` holding an exclusive lock on `<profile>.lock`, shared with every
-   * process using this profile.
+   * process using this profile. The lock file names the holder's process id.
+   * A lock of a process that died is free at once (the system releases it);
+   * one held by a live process is waited for, with a warning after 2 s that
+   * names it, for at most {@linkcode FileTokenStoreOptions.lockTimeout}.
    *
    * @param fn The work to do under the lock.
    * @returns What `fn` returns.
    * @throws {TokenStoreError} `write_failed` when the lock file cannot be
-   *   created.
+   *   created, `lock_timeout` when it stayed taken too long.
    */
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    let file: Deno.FsFile;
-    try {
-      await ensurePrivateDir(this.dir);
-      file = await Deno.open(this.#lockPath, {
-        read: true,
-        write: true,
-        create: true,
-        mode: 0o600,
-      });
-    } catch (err) {
-      throw new TokenStoreError(
-        "write_failed",
-        `could not open the lock file ${this.#lockPath}: ${errorText(err)}`,
-        { path: this.#lockPath, cause: err },
-      );
-    }
-    try {
-      await file.lock(true);
-      return await fn();
-    } finally {
-      file.close(); // closing releases the lock
-    }
+    const lockTimeout = this.#options.lockTimeout;
+    return await withFileLock(this.#lockPath, async () => {
+      this.#held++;
+      try {
+        return await fn();
+      } finally {
+        this.#held--;
+      }
+    }, {
+      onWait: this.#onWarning,
+      ...(lockTimeout === undefined ? {} : { timeout: lockTimeout }),
+    });
   }
 
-  /** Refuses a symlink; whether the file is readable by others. */
-  #tooOpen(info: Deno.FileInfo): boolean {
+  /** Whether a token file with this `lstat` may be read at all. */
+  #readable(info: Deno.FileInfo): boolean {
     this.#refuseSymlink(info);
-    return !IS_WINDOWS && info.mode !== null && (info.mode & 0o077) !== 0;
+    if (!info.isFile) {
+      this.#ignored("not a regular file");
+      return false;
+    }
+    if (info.size > MAX_TOKEN_FILE_BYTES) {
+      this.#ignored(`larger than ${MAX_TOKEN_FILE_BYTES} bytes`);
+      return false;
+    }
+    return true;
   }
 
-  #tightened(): void {
+  #ignored(why: string): void {
     this.#onWarning(
-      `${this.path} was readable by others; its mode is now 0600`,
+      `${this.path} is ${why}; treating this profile as signed out`,
     );
   }
 
-  #parse(text: string): TokenSet | undefined {
-    const tokens = parseTokenFile(text);
-    if (!tokens) {
-      this.#onWarning(
-        `${this.path} is ${
-          text.trim() === "" ? "empty" : "not a valid token file"
-        }; treating this profile as signed out`,
-      );
+  #parse(bytes: Uint8Array | undefined): TokenSet | undefined {
+    if (bytes === undefined) {
+      this.#ignored(`larger than ${MAX_TOKEN_FILE_BYTES} bytes`);
+      return undefined;
     }
-    return tokens;
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      this.#ignored("not a valid token file");
+      return undefined;
+    }
+    const file = parseTokenFile(text);
+    if (!file) {
+      this.#ignored(
+        text.trim() === "" ? "empty" : "not a valid token file",
+      );
+      return undefined;
+    }
+    const binding = this.#options.binding;
+    if (
+      binding && file.binding &&
+      (file.binding.clientId !== binding.clientId ||
+        file.binding.server !== binding.server)
+    ) {
+      this.#ignored(
+        `from another sign-in (client ${file.binding.clientId} at ${file.binding.server}, not ${binding.clientId} at ${binding.server})`,
+      );
+      return undefined;
+    }
+    return file.tokens;
   }
 
   #refuseSymlink(info: Deno.FileInfo | undefined): void {
@@ -257,38 +354,136 @@ export class FileTokenStore implements TokenStore {
     return new TokenStoreError(
       "read_failed",
       `could not read ${this.path}: ${errorText(err)}`,
-      { path: this.path, cause: err },
+      { path: this.path, cause: err, hint: fileSystemHint(err, this.path) },
     );
   }
 }
 
 /**
- * Parses a token file's text; `undefined` when it is not one.
+ * Reads at most {@linkcode MAX_TOKEN_FILE_BYTES}; `undefined` if there is
+ * more.
+ */
+async function readBounded(
+  file: Deno.FsFile,
+  sizeHint: number,
+): Promise<Uint8Array | undefined> {
+  let buffer: Uint8Array<ArrayBuffer> = new Uint8Array(
+    Math.min(sizeHint, MAX_TOKEN_FILE_BYTES) + 1,
+  );
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > MAX_TOKEN_FILE_BYTES) return undefined;
+      buffer = grow(buffer);
+    }
+    const n = await file.read(buffer.subarray(length));
+    if (n === null) return buffer.subarray(0, length);
+    length += n;
+  }
+}
+
+/** {@linkcode readBounded}, blocking. */
+function readBoundedSync(
+  file: Deno.FsFile,
+  sizeHint: number,
+): Uint8Array | undefined {
+  let buffer: Uint8Array<ArrayBuffer> = new Uint8Array(
+    Math.min(sizeHint, MAX_TOKEN_FILE_BYTES) + 1,
+  );
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > MAX_TOKEN_FILE_BYTES) return undefined;
+      buffer = grow(buffer);
+    }
+    const n = file.readSync(buffer.subarray(length));
+    if (n === null) return buffer.subarray(0, length);
+    length += n;
+  }
+}
+
+function grow(buffer: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const next = new Uint8Array(
+    Math.min(buffer.length * 2, MAX_TOKEN_FILE_BYTES + 1),
+  );
+  next.set(buffer);
+  return next;
+}
+
+/** A parsed token file. */
+export interface TokenFile {
+  /** The tokens. */
+  tokens: TokenSet;
+  /** The sign-in they belong to, when the file says. */
+  binding?: TokenBinding;
+}
+
+// RFC 6749 Appendix A: tokens are VSCHAR (%x20-7E); the other fields are
+// printable ASCII too. Lengths are bounded by the file's size cap.
+const PRINTABLE = /^[\x20-\x7e]+$/;
+/** The last instant a JavaScript Date can hold (ECMA-262 21.4.1.1). */
+const MAX_TIME = 8.64e15;
+
+function field(value: unknown, optional: boolean): string | undefined | null {
+  if (value === undefined && optional) return undefined;
+  if (
+    typeof value !== "string" || !PRINTABLE.test(value)
+  ) {
+    return null;
+  }
+  return value;
+}
+
+/**
+ * Parses a token file's text, checking every field's type and range;
+ * `undefined` when it is not a token file.
  *
  * @param text The file's contents.
- * @returns The tokens, or `undefined`.
+ * @returns The tokens and their binding, or `undefined`.
  */
-export function parseTokenFile(text: string): TokenSet | undefined {
+export function parseTokenFile(text: string): TokenFile | undefined {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
     return undefined;
   }
-  const tokens = (data as { tokens?: Record<string, unknown> } | null)?.tokens;
+  if (!isRecord(data) || data.version !== 1 || !isRecord(data.tokens)) {
+    return undefined;
+  }
+  const raw = data.tokens;
+  const accessToken = field(raw.accessToken, false);
+  const tokenType = field(raw.tokenType, false);
+  const refreshToken = field(raw.refreshToken, true);
+  const scope = field(raw.scope, true);
+  const idToken = field(raw.idToken, true);
+  const expiresAt = raw.expiresAt;
   if (
-    !tokens || typeof tokens.accessToken !== "string" ||
-    tokens.accessToken === "" || typeof tokens.tokenType !== "string" ||
-    typeof tokens.expiresAt !== "number" || !Number.isFinite(tokens.expiresAt)
+    !accessToken || !tokenType || refreshToken === null || scope === null ||
+    idToken === null || typeof expiresAt !== "number" ||
+    !Number.isFinite(expiresAt) || expiresAt < 0 || expiresAt > MAX_TIME
   ) {
     return undefined;
   }
-  for (const key of ["refreshToken", "scope", "idToken"]) {
-    if (tokens[key] !== undefined && typeof tokens[key] !== "string") {
-      return undefined;
-    }
+  const tokens: TokenSet = {
+    accessToken,
+    tokenType,
+    expiresAt,
+    ...(refreshToken === undefined ? {} : { refreshToken }),
+    ...(scope === undefined ? {} : { scope }),
+    ...(idToken === undefined ? {} : { idToken }),
+  };
+  if (data.clientId === undefined && data.server === undefined) {
+    return { tokens };
   }
-  return tokens as unknown as TokenSet;
+  const clientId = field(data.clientId, false);
+  const server = field(data.server, false);
+  if (!clientId || !server) return undefined;
+  return { tokens, binding: { clientId, server } };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function errorText(err: unknown): string {

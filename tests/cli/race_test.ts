@@ -18,9 +18,12 @@ const PROCESSES = 10;
 const ROUNDS = 3;
 
 /**
- * How many of `pids` wait for an flock on the file with inode `ino` (Linux's
- * /proc/locks lists waiters as `N: -> FLOCK ADVISORY WRITE <pid> <dev>:<ino>
- * ...`); `undefined` where that file does not exist.
+ * How many of `pids` wait for the lock on the file with inode `ino`: they
+ * have it open (a process opens the lock file only to take the lock) but do
+ * not hold it (Linux's /proc/locks lists holders as `N: FLOCK ADVISORY WRITE
+ * <pid> <dev>:<ino> ...`, and a process's open files in /proc/<pid>/fd).
+ * The store polls a non-blocking lock, so waiters do not show in /proc/locks
+ * as `->` lines. `undefined` where those files do not exist.
  */
 async function lockWaiters(
   ino: number,
@@ -32,14 +35,31 @@ async function lockWaiters(
   } catch {
     return undefined;
   }
-  const waiting = new Set<number>();
+  const holders = new Set<number>();
   for (const line of text.split("\n")) {
     const fields = line.trim().split(/\s+/);
-    if (fields[1] !== "->") continue;
-    const pid = Number(fields[5]);
-    if (pids.has(pid) && fields[6]?.endsWith(`:${ino}`)) waiting.add(pid);
+    if (fields[1] === "FLOCK" && fields[5]?.endsWith(`:${ino}`)) {
+      holders.add(Number(fields[4]));
+    }
   }
-  return waiting.size;
+  let waiting = 0;
+  for (const pid of pids) {
+    if (holders.has(pid)) continue;
+    try {
+      for await (const entry of Deno.readDir(`/proc/${pid}/fd`)) {
+        const info = await Deno.stat(`/proc/${pid}/fd/${entry.name}`).catch(
+          () => undefined,
+        );
+        if (info?.ino === ino) {
+          waiting++;
+          break;
+        }
+      }
+    } catch {
+      // exited, or not ours to look at
+    }
+  }
+  return waiting;
 }
 
 Deno.test(`${PROCESSES} concurrent 'token' processes on an expired token: one refresh, one new token for all, nobody logged out (${ROUNDS} rounds)`, async () => {

@@ -208,6 +208,25 @@ const BROKEN: Record<string, string> = {
   "an object refresh token":
     '{"version":1,"tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":1,"refreshToken":{}}}',
   "binary": "\u0000\u0001\u00ff\ufffd",
+  "an expiry past what a Date holds":
+    '{"version":1,"tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":1e300}}',
+  "a negative expiry":
+    '{"version":1,"tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":-1}}',
+  "an access token with a terminal escape":
+    '{"version":1,"tokens":{"accessToken":"a\\u001b]0;x\\u0007","tokenType":"Bearer","expiresAt":1}}',
+  "an access token with CR LF":
+    '{"version":1,"tokens":{"accessToken":"a\\r\\nX-Evil: 1","tokenType":"Bearer","expiresAt":1}}',
+  "a refresh token with NUL":
+    '{"version":1,"tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":1,"refreshToken":"r\\u0000"}}',
+  "an empty token type":
+    '{"version":1,"tokens":{"accessToken":"a","tokenType":"","expiresAt":1}}',
+  "a numeric scope":
+    '{"version":1,"tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":1,"scope":5}}',
+  "another version":
+    '{"version":2,"tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":1}}',
+  "tokens as an array": '{"version":1,"tokens":[]}',
+  "a client id without a server":
+    '{"version":1,"clientId":"c","tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":1}}',
 };
 
 for (const [what, text] of Object.entries(BROKEN)) {
@@ -487,4 +506,334 @@ Deno.test("FileTokenStore withLock() returns the function's result and releases 
   );
   // Released: taking it again does not hang.
   assert.equal(await store.withLock(() => Promise.resolve("again")), "again");
+});
+
+/** Settles with `"timeout"` if `promise` takes longer than `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+Deno.test({
+  name:
+    "FileTokenStore reads a FIFO at the token path as signed out, without waiting for a writer",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const warnings: string[] = [];
+    const store = new FileTokenStore({
+      home: t.home,
+      onWarning: (m) => warnings.push(m),
+    });
+    await Deno.mkdir(store.dir, { mode: 0o700 });
+    const made = await new Deno.Command("mkfifo", {
+      args: ["-m", "600", store.path],
+    }).output();
+    assert.equal(made.code, 0);
+    const loaded = await within(store.load(), 5_000);
+    if (loaded === "timeout") {
+      // Let the blocked reader go before failing.
+      const writer = await Deno.open(store.path, { write: true });
+      writer.close();
+      assert.fail("load() waited on the FIFO");
+    }
+    assert.equal(loaded, undefined);
+    assert.equal(store.loadSync(), undefined);
+    assert.equal(warnings.length, 2, JSON.stringify(warnings));
+    assert.ok(warnings[0]!.includes(store.path));
+  },
+});
+
+Deno.test("FileTokenStore reads a token file over 1 MiB as signed out without parsing it", async () => {
+  await using t = await tempHome();
+  const warnings: string[] = [];
+  const store = new FileTokenStore({
+    home: t.home,
+    onWarning: (m) => warnings.push(m),
+  });
+  await Deno.mkdir(store.dir, { mode: 0o700 });
+  // Valid JSON of valid tokens, padded past the cap.
+  const text = JSON.stringify({ version: 1, tokens: TOKENS }) +
+    " ".repeat(1024 * 1024);
+  await Deno.writeTextFile(store.path, text, { mode: 0o600 });
+  assert.equal(await store.load(), undefined);
+  assert.equal(store.loadSync(), undefined);
+  assert.equal(warnings.length, 2, JSON.stringify(warnings));
+  assert.doesNotMatch(warnings[0]!, /[\r\n]/);
+  // Just under the cap still reads.
+  await Deno.writeTextFile(
+    store.path,
+    JSON.stringify({ version: 1, tokens: TOKENS }) +
+      " ".repeat(1024 * 1024 - 4096),
+  );
+  assert.deepEqual(await store.load(), TOKENS);
+  assert.deepEqual(store.loadSync(), TOKENS);
+});
+
+Deno.test("FileTokenStore keeps only the token fields it knows", async () => {
+  await using t = await tempHome();
+  const store = new FileTokenStore({ home: t.home });
+  await Deno.mkdir(store.dir, { mode: 0o700 });
+  await Deno.writeTextFile(
+    store.path,
+    JSON.stringify({
+      version: 1,
+      tokens: { ...TOKENS, extra: { deep: true }, apiUrl: "http://evil" },
+    }),
+    { mode: 0o600 },
+  );
+  assert.deepEqual(await store.load(), TOKENS);
+  assert.deepEqual(store.loadSync(), TOKENS);
+});
+
+Deno.test("FileTokenStore with a binding saves it and reads another sign-in's tokens as signed out", async () => {
+  await using t = await tempHome();
+  const warnings: string[] = [];
+  const plain = new FileTokenStore({
+    home: t.home,
+    onWarning: (m) => warnings.push(m),
+  });
+  const a = plain.withBinding({ clientId: "cli-a", server: "https://a" });
+  const b = plain.withBinding({ clientId: "cli-b", server: "https://a" });
+  const c = plain.withBinding({ clientId: "cli-a", server: "https://c" });
+  await a.save(TOKENS);
+  const file = JSON.parse(await Deno.readTextFile(plain.path));
+  assert.equal(file.clientId, "cli-a");
+  assert.equal(file.server, "https://a");
+  assert.deepEqual(await a.load(), TOKENS);
+  assert.deepEqual(a.loadSync(), TOKENS);
+  assert.deepEqual(await plain.load(), TOKENS, "no binding: any is fine");
+  assert.equal(warnings.length, 0);
+  assert.equal(await b.load(), undefined);
+  assert.equal(b.loadSync(), undefined);
+  assert.equal(await c.load(), undefined);
+  assert.equal(warnings.length, 3, JSON.stringify(warnings));
+  // A file saved without a binding (an earlier version) is accepted.
+  await plain.save(TOKENS);
+  assert.deepEqual(await b.load(), TOKENS);
+});
+
+/** A child process holding `profile`'s lock until killed; resolves its pid. */
+async function lockHolder(
+  home: string,
+  profile: string,
+): Promise<{ child: Deno.ChildProcess } & AsyncDisposable> {
+  const script = `${home}/holder.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { FileTokenStore } from ${JSON.stringify(STORE_MODULE)};
+const [home, profile] = Deno.args;
+const store = new FileTokenStore({ home, profile });
+await store.withLock(async () => {
+  await Deno.writeTextFile(home + "/locked", String(Deno.pid));
+  await new Promise(() => setInterval(() => {}, 1000));
+});
+`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-check",
+      "-A",
+      "--config",
+      new URL("deno.json", ROOT).pathname,
+      script,
+      home,
+      profile,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitForFile(`${home}/locked`);
+  return {
+    child,
+    [Symbol.asyncDispose]: async () => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+      await child.status;
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "FileTokenStore withLock() held by a stopped process: names its pid after 2 s, gives up with lock_timeout within its bound; once it dies the lock is taken at once",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    await using holder = await lockHolder(t.home, "shared");
+    const pid = holder.child.pid;
+    Deno.kill(pid, "SIGSTOP");
+    const warnings: string[] = [];
+    const store = new FileTokenStore({
+      home: t.home,
+      profile: "shared",
+      lockTimeout: 3_000,
+      onWarning: (m) => warnings.push(m),
+    });
+    let ran = false;
+    const started = performance.now();
+    const outcome = await within(
+      store.withLock(() => {
+        ran = true;
+        return Promise.resolve();
+      }).then(() => "acquired", (err) => err),
+      10_000,
+    );
+    const waited = performance.now() - started;
+    assert.notEqual(outcome, "timeout", "withLock() kept waiting past 10 s");
+    assert.ok(outcome instanceof TokenStoreError, String(outcome));
+    assert.equal(outcome.code, "lock_timeout");
+    assert.ok(!ran);
+    assert.ok(waited >= 3_000, `gave up after ${waited} ms`);
+    assert.ok(waited < 5_000, `gave up after ${waited} ms`);
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(warnings[0]!, new RegExp(`\\b${pid}\\b`));
+    assert.match(outcome.hint ?? "", new RegExp(`\\b${pid}\\b`));
+
+    // A waiter whose holder dies meanwhile goes on at once.
+    const waiting = store.withLock(() => Promise.resolve(performance.now()));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const killedAt = performance.now();
+    Deno.kill(pid, "SIGKILL");
+    await holder.child.status;
+    const tookAt = await waiting;
+    assert.ok(
+      tookAt - killedAt < 1_000,
+      `took the lock ${tookAt - killedAt} ms after its holder died`,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "FileTokenStore save() under the lock removes temp files that killed saves left behind",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const script = `${t.home}/saver.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { FileTokenStore } from ${JSON.stringify(STORE_MODULE)};
+const store = new FileTokenStore({ home: Deno.args[0] });
+const big = { accessToken: "x".repeat(512 * 1024), tokenType: "Bearer", expiresAt: 1 };
+await store.withLock(async () => {
+  for (;;) await store.save(big);
+});
+`,
+    );
+    const store = new FileTokenStore({ home: t.home });
+    await store.save(TOKENS);
+    const other = `${store.dir}/.other.json.123.tmp`;
+    await Deno.writeTextFile(other, "another profile's");
+    const temps = async () =>
+      (await strays(store.dir, ["default.json", "default.lock"])).filter((
+        name,
+      ) => name.startsWith(".default.json."));
+    const ROUNDS = 5;
+    for (let round = 0; round < ROUNDS; round++) {
+      const before = (await temps()).length;
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-check",
+          "-A",
+          "--config",
+          new URL("deno.json", ROOT).pathname,
+          script,
+          t.home,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      // Kill it while one of its temp files exists.
+      const deadline = Date.now() + 15_000;
+      while ((await temps()).length <= before && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      child.kill("SIGKILL");
+      await child.status;
+    }
+    const left = await temps();
+    assert.ok(left.length >= 1, "no killed save left a temp file");
+    await store.withLock(() => store.save(TOKENS));
+    assert.deepEqual(await temps(), []);
+    assert.deepEqual(await store.load(), TOKENS);
+    assert.equal(await Deno.readTextFile(other), "another profile's");
+  },
+});
+
+const IS_ROOT = !IS_WINDOWS && Deno.uid() === 0;
+
+Deno.test({
+  name:
+    "FileTokenStore makes a group/world-writable home, tokens/ and token file private before reading, with a warning each",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const warnings: string[] = [];
+    const store = new FileTokenStore({
+      home: t.home,
+      onWarning: (m) => warnings.push(m),
+    });
+    await store.save(TOKENS);
+    for (const sync of [false, true]) {
+      warnings.length = 0;
+      await Deno.chmod(t.home, 0o777);
+      await Deno.chmod(store.dir, 0o777);
+      await Deno.chmod(store.path, 0o666);
+      assert.deepEqual(sync ? store.loadSync() : await store.load(), TOKENS);
+      assert.equal(await mode(t.home), 0o700);
+      assert.equal(await mode(store.dir), 0o700);
+      assert.equal(await mode(store.path), 0o600);
+      assert.equal(warnings.length, 3, JSON.stringify(warnings));
+      for (const [i, path] of [t.home, store.dir, store.path].entries()) {
+        assert.ok(warnings[i]!.includes(path), warnings[i]);
+      }
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "FileTokenStore refuses a home, tokens/ or token file that belongs to another user (unsafe_permissions, with the command to run)",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    // As root, files can be handed to another user (nobody, 65534).
+    for (const which of ["home", "dir", "file"] as const) {
+      await using t = await tempHome();
+      const store = new FileTokenStore({ home: t.home });
+      await store.save(TOKENS);
+      const path = which === "home"
+        ? t.home
+        : which === "dir"
+        ? store.dir
+        : store.path;
+      await Deno.chown(path, 65534, 65534);
+      for (const load of [() => store.load(), () => store.loadSync()]) {
+        await assert.rejects(
+          async () => await load(),
+          (err: unknown) => {
+            isStoreError("unsafe_permissions")(err);
+            const e = err as TokenStoreError;
+            assert.equal(e.path, path);
+            assert.match(e.hint ?? "", /chmod/);
+            return true;
+          },
+          which,
+        );
+      }
+      await Deno.chown(path, 0, 0);
+    }
+  },
 });
