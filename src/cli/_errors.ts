@@ -3,6 +3,7 @@
 // its own errors); unknown errors print their message only, no stack.
 import { UsageError } from "./_args.ts";
 import type { Io } from "./_io.ts";
+import { shownLines } from "./_text.ts";
 
 /** Exit codes (DESIGN.md). */
 export const EXIT = {
@@ -36,18 +37,23 @@ interface Coded {
   message: string;
 }
 
-/** Prints `err` on stderr and returns the exit code. */
+/**
+ * Prints `err` on stderr and returns the exit code. Messages may quote a
+ * server (an error description, a name): their control characters are
+ * replaced.
+ */
 export function report(err: unknown, io: Io, command?: string): number {
   const prefix = "looker-oauth:";
+  const say = (text: string) => io.err(shownLines(text));
   if (err instanceof UsageError) {
-    io.err(`${prefix} ${err.message}`);
+    say(`${prefix} ${err.message}`);
     const which = err.command ?? command;
     io.err(`Run 'looker-oauth ${which ? `${which} ` : ""}--help' for usage.`);
     return EXIT.usage;
   }
   if (err instanceof CliError) {
-    io.err(`${prefix} ${err.message}`);
-    if (err.hint) io.err(`hint: ${err.hint}`);
+    say(`${prefix} ${err.message}`);
+    if (err.hint) say(`hint: ${err.hint}`);
     return err.exitCode;
   }
   if (err instanceof Error) {
@@ -67,11 +73,11 @@ export function report(err: unknown, io: Io, command?: string): number {
       }
     }
     if (e.name === "LoginError" && e.code === "cancelled") {
-      io.err(`${prefix} ${e.message}`);
+      say(`${prefix} ${e.message}`);
       return EXIT.interrupted;
     }
-    io.err(`${prefix} ${e.message}`);
-    if (hint) io.err(`hint: ${hint}`);
+    say(`${prefix} ${e.message}`);
+    if (hint) say(`hint: ${hint}`);
     if (
       !["OAuthError", "LoginError", "TokenStoreError", "LookerApiError"]
         .includes(
@@ -82,6 +88,6 @@ export function report(err: unknown, io: Io, command?: string): number {
     }
     return exit;
   }
-  io.err(`${prefix} ${String(err)}`);
+  say(`${prefix} ${String(err)}`);
   return EXIT.failure;
 }

@@ -4,6 +4,7 @@ import { parseArgs, str, UsageError } from "./_args.ts";
 import { localState } from "./_profile.ts";
 import { assertApiTarget } from "./_api_target.ts";
 import { CliError, EXIT } from "./_errors.ts";
+import { shown } from "./_text.ts";
 import type { Io } from "./_io.ts";
 import { openSession } from "./_session.ts";
 
@@ -105,8 +106,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     // not JSON
   }
   const url = new URL(response.url || target, profile.apiUrl);
+  // Looker's message comes from the server: no control characters.
   io.err(
-    `looker-oauth: ${method} ${url.pathname} failed: ${response.status}${message}`,
+    shown(
+      `looker-oauth: ${method} ${url.pathname} failed: ${response.status}${message}`,
+    ),
   );
   if (response.status === 401) {
     io.err(
@@ -124,16 +128,26 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 async function readBody(data: string): Promise<string> {
   let text: string;
-  if (data === "-") {
-    text = await new Response(Deno.stdin.readable).text();
-  } else if (data.startsWith("@")) {
+  if (data === "-" || data.startsWith("@")) {
+    const from = data === "-" ? "stdin" : data.slice(1);
+    let bytes: Uint8Array;
     try {
-      text = await Deno.readTextFile(data.slice(1));
+      bytes = data === "-"
+        ? new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer())
+        : await Deno.readFile(from);
     } catch (err) {
       throw new UsageError(
-        `cannot read ${data.slice(1)}: ${
-          err instanceof Error ? err.message : err
-        }`,
+        `cannot read ${from}: ${err instanceof Error ? err.message : err}`,
+        "api",
+      );
+    }
+    // A lenient decoder would turn bytes that are not UTF-8 into U+FFFD and
+    // send a body other than the one given.
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      throw new UsageError(
+        `--data from ${from} is not UTF-8: the body must be UTF-8 JSON`,
         "api",
       );
     }

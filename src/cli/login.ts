@@ -23,6 +23,7 @@ import {
   type Settings,
 } from "./_config.ts";
 import { CliError, EXIT } from "./_errors.ts";
+import { shown } from "./_text.ts";
 import { profileName } from "./_profile.ts";
 import { type Io, stdinLines } from "./_io.ts";
 import { debugFetch } from "./_session.ts";
@@ -330,9 +331,11 @@ export async function signIn(
   }
   const latest = (await fresh.load()) ?? tokens;
   if (latest !== tokens) await store.withLock(() => store.save(latest));
+  // The name and e-mail come from the server: shown() keeps a hostile one
+  // from rewriting the terminal.
   const who = user
-    ? ` as ${user.displayName ?? user.id ?? "?"}${
-      user.email ? ` <${user.email}>` : ""
+    ? ` as ${shown(user.displayName ?? user.id ?? "?")}${
+      user.email ? ` <${shown(user.email)}>` : ""
     }`
     : "";
   io.err(`✓ Signed in to ${where}${who}.`);
@@ -376,7 +379,7 @@ async function whoIsSignedIn(
     } catch (err) {
       io.err(
         `Signed in, but reading the user failed: ${
-          err instanceof Error ? err.message : err
+          shown(err instanceof Error ? err.message : String(err))
         }`,
       );
       return undefined;

@@ -7,6 +7,7 @@ import { readConfig } from "./_config.ts";
 import { localState } from "./_profile.ts";
 import { EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
+import { shown } from "./_text.ts";
 import { openSession } from "./_session.ts";
 
 export const HELP = `Usage: looker-oauth logout [--profile NAME]
@@ -55,15 +56,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
   try {
     const result = await session.signOut();
     for (const line of signedOutLines(result, where ?? "the server", server)) {
-      io.err(line);
+      io.err(shown(line));
     }
     return EXIT.ok;
   } catch (err) {
     if (err instanceof OAuthError) {
       io.err(
-        `looker-oauth: ${
-          failureText(err, where ?? "the server")
-        }; the local tokens are kept.`,
+        shown(
+          `looker-oauth: ${
+            failureText(err, where ?? "the server")
+          }; the local tokens are kept.`,
+        ),
       );
       io.err(
         "hint: try again, or run 'looker-oauth logout --local' to only delete them here",

@@ -6,6 +6,7 @@ import { readConfig, readLookerIniSection } from "./_config.ts";
 import { profileName } from "./_profile.ts";
 import { EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
+import { shown } from "./_text.ts";
 import { debugFetch } from "./_session.ts";
 
 export const HELP =
@@ -98,17 +99,18 @@ export async function run(argv: string[], io: Io): Promise<number> {
     updated: "Updated",
     unchanged: "Already registered (unchanged):",
   }[result.action];
-  io.err(
+  // What Looker sends back is shown without control characters.
+  io.err(shown(
     `✓ ${verb} ${result.app.client_guid} with redirect URI ${result.app.redirect_uri}${
       result.app.enabled ? "" : " (disabled)"
     }.`,
-  );
-  io.err(
+  ));
+  io.err(shown(
     `People sign in with: looker-oauth login --api-url ${apiUrl} --client-id ${result.app.client_guid}${
       result.app.redirect_uri === "http://localhost:8080/callback"
         ? ""
         : ` --redirect-uri ${result.app.redirect_uri}`
     }`,
-  );
+  ));
   return EXIT.ok;
 }

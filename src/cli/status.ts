@@ -3,6 +3,7 @@ import { parseArgs, str } from "./_args.ts";
 import { readConfig } from "./_config.ts";
 import { localState } from "./_profile.ts";
 import { EXIT } from "./_errors.ts";
+import { shown } from "./_text.ts";
 import type { Io } from "./_io.ts";
 
 export const HELP = `Usage: looker-oauth status [--profile NAME] [--json]
@@ -112,7 +113,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }`,
   );
   lines.push(`  token file:     ${store.path}`);
-  io.out(`${lines.join("\n")}\n`);
+  // Names, scope and URLs may come from the server: no control characters.
+  io.out(`${lines.map(shown).join("\n")}\n`);
   return EXIT.ok;
 }
 

@@ -136,6 +136,32 @@ Deno.test("api --data that is not JSON, or a file that is missing: exit 2, nothi
   assert.equal(looker.emulator.stats.apiCalls, calls, "nothing was sent");
 });
 
+Deno.test("api --data @file with bytes that are not UTF-8: exit 2, nothing sent (no U+FFFD substitution)", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  const calls = looker.emulator.stats.apiCalls;
+  const file = `${t.dir}/latin1.json`;
+  const json =
+    '{"redirect_uri":"http://localhost:9997/callback","display_name":"Zo\u00eb"}';
+  // The same JSON in ISO-8859-1: the byte 0xEB is not UTF-8.
+  await Deno.writeFile(file, Uint8Array.from(json, (c) => c.charCodeAt(0)));
+  const app = "/oauth_client_apps/latin1";
+  const api = await runCli(["api", app, "--data", `@${file}`], {
+    home: t.home,
+  });
+  assert.equal(api.code, 2, api.stderr);
+  assert.match(api.stderr, /not UTF-8/);
+  assert.equal(looker.emulator.stats.apiCalls, calls, "nothing was sent");
+  // The same body in UTF-8 goes through unchanged.
+  await Deno.writeTextFile(file, json);
+  const ok = await runCli(["api", app, "--data", `@${file}`], {
+    home: t.home,
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).display_name, "Zo\u00eb");
+});
+
 Deno.test("api with a full URL on another origin is refused: the token is never sent there", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
