@@ -99,8 +99,10 @@ export async function startAuthorization(
 ): Promise<PendingAuthorization> {
   assertClientId(request.clientId);
   const redirectUri = checkRedirectUri(request.redirectUri, server);
+  // A list without S256 is believed; a malformed value (not a list) is
+  // ignored, as if absent: S256 is sent either way.
   const methods = server.metadata.code_challenge_methods_supported;
-  if (methods !== undefined && !methods.includes("S256")) {
+  if (Array.isArray(methods) && !methods.includes("S256")) {
     throw new OAuthError(
       "unsupported",
       "the server does not offer S256 PKCE, and plain PKCE is not used",

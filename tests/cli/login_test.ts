@@ -695,6 +695,38 @@ Deno.test("login --issuer to a provider that matches redirect URIs exactly: the 
   );
 });
 
+Deno.test("login --issuer to a provider with inaccurate metadata (no none, no refresh_token grant, iss not advertised): signs in, refreshes, and still refuses a forged iss", async () => {
+  await using t = await tempHome();
+  await using op = await startOidcProvider({
+    editMetadata: (metadata) => {
+      metadata.token_endpoint_auth_methods_supported = ["client_secret_basic"];
+      metadata.grant_types_supported = ["authorization_code"];
+      delete metadata.authorization_response_iss_parameter_supported;
+    },
+  });
+  const args = ["login", "--issuer", op.issuer, "--client-id", op.clientId];
+  const login = await runCli(args, { home: t.home, env: browserEnv() });
+  assert.equal(login.code, 0, login.stderr);
+  await expireTokenFile(t.tokenFile());
+  const token = await runCli(["token"], { home: t.home });
+  assert.equal(token.code, 0, token.stderr);
+  assert.equal(op.stats.refreshes, 1);
+  const { tokens } = await readTokenFile(t.tokenFile());
+  assert.equal(token.stdout, `${tokens.accessToken}\n`);
+
+  const forged = await runCli(args, {
+    home: t.home,
+    env: browserEnv({ tamper: { iss: "http://127.0.0.1:1" } }),
+  });
+  assert.equal(forged.code, 1, forged.stderr);
+  assert.match(forged.stderr, /\biss\b/);
+  assert.equal(
+    op.stats.tokenRequests,
+    2,
+    "the forged callback's code was not exchanged",
+  );
+});
+
 Deno.test("unsafe endpoints are refused before any browser starts (issue 4 #15)", async (t) => {
   await using home = await tempHome();
   let metadata: Record<string, string> = {};

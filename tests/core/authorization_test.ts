@@ -242,6 +242,23 @@ Deno.test("startAuthorization() still uses S256 when the server lists no methods
   assert.equal(url.searchParams.get("code_challenge_method"), "S256");
 });
 
+Deno.test("startAuthorization() ignores a malformed code_challenge_methods_supported and still uses S256", async () => {
+  for (const value of [true, "S256", { S256: true }, 256]) {
+    const odd: AuthServer = {
+      ...generic,
+      metadata: {
+        ...generic.metadata,
+        code_challenge_methods_supported: value as unknown as string[],
+      },
+    };
+    const { url } = await startAuthorization(odd, {
+      clientId: "cli",
+      redirectUri: REDIRECT,
+    });
+    assert.equal(url.searchParams.get("code_challenge_method"), "S256");
+  }
+});
+
 Deno.test("startAuthorization() refuses an http redirect URI on a non-loopback host", async () => {
   for (
     const redirectUri of [

@@ -588,3 +588,51 @@ Deno.test("startOidcProvider() frees its port on close, and close() is idempoten
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   listener.close();
 });
+
+Deno.test("oidc-provider with inaccurate metadata (no none, no refresh_token grant, iss not advertised): sign-in, refresh and revocation work, and iss is still checked when sent", async () => {
+  await using setup = await setUp({
+    editMetadata: (metadata) => {
+      metadata.token_endpoint_auth_methods_supported = ["client_secret_basic"];
+      metadata.grant_types_supported = ["authorization_code"];
+      delete metadata.authorization_response_iss_parameter_supported;
+      metadata.code_challenge_methods_supported = "S256";
+    },
+  });
+  const { metadata } = setup.server;
+  assert.equal(
+    metadata.authorization_response_iss_parameter_supported,
+    undefined,
+  );
+  assert.deepEqual(metadata.grant_types_supported, ["authorization_code"]);
+
+  const { pending, callback } = await authorize(setup);
+  assert.equal(callback.searchParams.get("iss"), setup.op.issuer);
+  const expected = { state: pending.state };
+  // Sent although not advertised: checked all the same (RFC 9207 §2.4).
+  assert.throws(
+    () =>
+      parseCallback(
+        setup.server,
+        withParam(callback, "iss", "http://127.0.0.1:1"),
+        expected,
+      ),
+    isOAuthError("iss_mismatch"),
+  );
+  // Not advertised, so a callback without it is no mix-up sign.
+  assert.equal(
+    parseCallback(setup.server, without(callback, "iss"), expected),
+    callback.searchParams.get("code"),
+  );
+  const tokens = await finish(setup, pending, callback);
+  const next = await refresh(setup, tokens);
+  assert.notEqual(next.accessToken, tokens.accessToken);
+  assert.equal(setup.op.stats.refreshes, 1);
+  assert.equal(
+    await revokeTokens(setup.server, {
+      clientId: setup.op.clientId,
+      tokens: next,
+    }),
+    true,
+  );
+  assert.deepEqual(setup.op.stats.serverErrors, []);
+});
