@@ -18,6 +18,9 @@
 // - SCRIPTED_BROWSER_TAMPER    a JSON object of callback parameters to change
 //                              before the callback is requested: a string
 //                              sets one, null removes it (a forged `iss`)
+// - SCRIPTED_BROWSER_CA_PEM    a CA certificate (PEM text) the browser
+//                              trusts, as a person's browser trusts the
+//                              company CA installed on their machine
 import { browse } from "../src/emulator/user_agent.ts";
 
 const env = (name: string) => Deno.env.get(name);
@@ -32,6 +35,11 @@ const mode = env("SCRIPTED_BROWSER_MODE") ?? "browse";
 const tamper: Record<string, string | null> = JSON.parse(
   env("SCRIPTED_BROWSER_TAMPER") ?? "{}",
 );
+const caPem = env("SCRIPTED_BROWSER_CA_PEM");
+const client = caPem ? Deno.createHttpClient({ caCerts: [caPem] }) : undefined;
+const send: typeof fetch = client
+  ? (input, init) => fetch(input, { ...init, client })
+  : fetch;
 
 async function record(entry: Record<string, unknown>): Promise<void> {
   if (log) {
@@ -104,7 +112,7 @@ const scriptedFetch: typeof fetch = async (input, init) => {
     url.protocol === callback.protocol && url.pathname === callback.pathname &&
     url.hostname === callback.hostname &&
     (callback.port === "" || url.port === callback.port);
-  if (!isCallback) return await fetch(input, init);
+  if (!isCallback) return await send(input, init);
   for (const [name, value] of Object.entries(tamper)) {
     if (value === null) url.searchParams.delete(name);
     else url.searchParams.set(name, value);

@@ -346,6 +346,8 @@ export function browserEnv(
     codeFile?: string;
     /** Callback parameters to change: a string sets, `null` removes. */
     tamper?: Record<string, string | null>;
+    /** A CA certificate (PEM text) the browser trusts. */
+    caPem?: string;
   } = {},
 ): Record<string, string> {
   return {
@@ -362,6 +364,7 @@ export function browserEnv(
     ...(options.tamper
       ? { SCRIPTED_BROWSER_TAMPER: JSON.stringify(options.tamper) }
       : {}),
+    ...(options.caPem ? { SCRIPTED_BROWSER_CA_PEM: options.caPem } : {}),
   };
 }
 

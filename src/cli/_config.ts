@@ -20,6 +20,8 @@ export interface Settings {
   clientId?: string;
   redirectUri?: string;
   scope?: string;
+  /** A PEM file of CA certificates trusted for this instance. */
+  caFile?: string;
 }
 
 const SETTING_KEYS = [
@@ -29,35 +31,107 @@ const SETTING_KEYS = [
   "clientId",
   "redirectUri",
   "scope",
+  "caFile",
 ] as const;
 
-/** Reads `[Looker]` from looker.ini (LOOKER_OAUTH_INI, LOOKERSDK_INI, or ./looker.ini). */
+/** Which looker.ini, and which of its sections (`--ini`, `--section`). */
+export interface IniChoice {
+  /** `--ini FILE`: beats LOOKER_OAUTH_INI and LOOKERSDK_INI. */
+  file?: string;
+  /** `--section NAME`: beats the `[Looker]`-else-first rule. */
+  section?: string;
+}
+
+/** A section read from looker.ini. */
+export interface IniSection {
+  /** The file read; absent when there is none. */
+  path?: string;
+  /** The section's name as written, e.g. `Looker`. */
+  name?: string;
+  /** Its keys (lowercased) and values. */
+  section: Record<string, string>;
+}
+
+/**
+ * Reads looker.ini as the Looker SDKs do: the file is `--ini`, else
+ * LOOKER_OAUTH_INI, else LOOKERSDK_INI, else ./looker.ini (optional); the
+ * section is `--section`, else `[Looker]`, else the first one.
+ */
 export async function readLookerIniSection(
   env: (name: string) => string | undefined,
-): Promise<{ path?: string; section: Record<string, string> }> {
-  const explicit = env("LOOKER_OAUTH_INI") ?? env("LOOKERSDK_INI");
+  choice: IniChoice = {},
+): Promise<IniSection> {
+  const explicit = choice.file ?? env("LOOKER_OAUTH_INI") ??
+    env("LOOKERSDK_INI");
   const path = explicit ?? "looker.ini";
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
-    if (explicit && err instanceof Deno.errors.NotFound) {
-      throw new UsageError(`the ini file ${path} does not exist`);
+    if (explicit !== undefined) {
+      throw new UsageError(
+        err instanceof Deno.errors.NotFound
+          ? `the ini file ${path} does not exist`
+          : `cannot read the ini file ${path}: ${(err as Error).message}`,
+      );
+    }
+    if (choice.section !== undefined) {
+      throw new UsageError(
+        `--section ${choice.section}: there is no looker.ini here (pass --ini FILE)`,
+      );
     }
     return { section: {} };
   }
-  return { path, section: parseIni(text)["looker"] ?? {} };
+  const sections = parseIniSections(text);
+  let picked: { name: string; values: Record<string, string> } | undefined;
+  if (choice.section !== undefined) {
+    const wanted = choice.section.toLowerCase();
+    picked = sections.find((s) => s.name.toLowerCase() === wanted);
+    if (!picked) {
+      throw new UsageError(
+        `${path} has no [${choice.section}] section${
+          sections.length
+            ? ` (it has ${sections.map((s) => `[${s.name}]`).join(", ")})`
+            : ""
+        }`,
+      );
+    }
+  } else {
+    picked = sections.find((s) => s.name.toLowerCase() === "looker") ??
+      sections[0];
+  }
+  if (!picked) return { path, section: {} };
+  return { path, name: picked.name, section: picked.values };
 }
 
-/** The sign-in settings in looker.ini's `[Looker]` section. */
+/** Whether `value` turns an ini or environment flag off (SDK spellings). */
+export function isFalse(value: string | undefined): boolean {
+  return value !== undefined &&
+    /^(?:false|f|no|n|0|off)$/i.test(value.trim());
+}
+
+/** The sign-in settings in looker.ini's chosen section. */
 export async function readLookerIni(
   env: (name: string) => string | undefined,
-): Promise<Settings & { path?: string }> {
-  const { path, section } = await readLookerIniSection(env);
-  const settings: Settings & { path?: string } = path ? { path } : {};
+  choice: IniChoice = {},
+): Promise<
+  Settings & { path?: string; name?: string; verifySslOff?: boolean }
+> {
+  const { path, name, section } = await readLookerIniSection(env, choice);
+  const settings: Settings & {
+    path?: string;
+    name?: string;
+    verifySslOff?: boolean;
+  } = path ? { path } : {};
+  if (name) settings.name = name;
   if (section.base_url) settings.apiUrl = section.base_url;
   if (section.looker_url) settings.lookerUrl = section.looker_url;
   if (section.redirect_uri) settings.redirectUri = section.redirect_uri;
+  // Relative to the ini file, which usually sits beside the PEM.
+  if (section.ca_file && path) {
+    settings.caFile = resolvePath(section.ca_file, dirOf(path));
+  }
+  if (isFalse(section.verify_ssl)) settings.verifySslOff = true;
   // With a client_secret, client_id is an API3 key, not an OAuth client.
   if (section.client_id && !section.client_secret) {
     settings.clientId = section.client_id;
@@ -65,16 +139,48 @@ export async function readLookerIni(
   return settings;
 }
 
+/** `path` made absolute against `base` (default: the working directory). */
+export function resolvePath(path: string, base: string = Deno.cwd()): string {
+  if (/^(?:[A-Za-z]:)?[\\/]/.test(path)) return path;
+  return `${base.replace(/[\\/]+$/, "")}/${path}`;
+}
+
+/** The folder of `path`, absolute. */
+export function dirOf(path: string): string {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
+  return resolvePath(dir);
+}
+
 /** Parses INI text: sections (lowercased) of key = value. */
 export function parseIni(text: string): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
+  for (const { name, values } of parseIniSections(text)) {
+    Object.assign(out[name.toLowerCase()] ??= {}, values);
+  }
+  return out;
+}
+
+/** Parses INI text into its sections, in file order, names as written. */
+export function parseIniSections(
+  text: string,
+): { name: string; values: Record<string, string> }[] {
+  const out: { name: string; values: Record<string, string> }[] = [];
   let current: Record<string, string> | undefined;
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === "" || line.startsWith(";") || line.startsWith("#")) continue;
     const section = /^\[(.+)\]$/.exec(line);
     if (section) {
-      current = out[section[1]!.trim().toLowerCase()] ??= {};
+      const name = section[1]!.trim();
+      const existing = out.find((s) =>
+        s.name.toLowerCase() === name.toLowerCase()
+      );
+      current = existing?.values;
+      if (!current) {
+        current = {};
+        out.push({ name, values: current });
+      }
       continue;
     }
     const eq = line.search(/[=:]/);
@@ -99,6 +205,7 @@ export function envSettings(
     clientId: "LOOKER_OAUTH_CLIENT_ID",
     redirectUri: "LOOKER_OAUTH_REDIRECT_URI",
     scope: "LOOKER_OAUTH_SCOPE",
+    caFile: "LOOKER_OAUTH_CA_FILE",
   };
   for (const key of SETTING_KEYS) {
     const value = env(map[key]);
@@ -129,11 +236,15 @@ export interface SettingsLayer {
   remembered?: boolean;
 }
 
-/** The settings that say where the server is. */
+/**
+ * The settings that say where the server is (the CA file belongs with the
+ * server it was given for).
+ */
 const SERVER_KEYS: ReadonlySet<keyof Settings> = new Set([
   "lookerUrl",
   "apiUrl",
   "issuer",
+  "caFile",
 ]);
 
 /**
@@ -191,6 +302,7 @@ export function profileSettings(profile: Profile | undefined): Settings {
     redirectUri: profile.redirectUri,
   };
   if (profile.scope) s.scope = profile.scope;
+  if (profile.caFile) s.caFile = profile.caFile;
   if (profile.kind === "looker") {
     if (profile.lookerUrl) s.lookerUrl = profile.lookerUrl;
     if (profile.apiUrl) s.apiUrl = profile.apiUrl;

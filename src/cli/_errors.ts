@@ -56,6 +56,12 @@ export function report(err: unknown, io: Io, command?: string): number {
     if (err.hint) say(`hint: ${err.hint}`);
     return err.exitCode;
   }
+  const tls = certificateProblem(err);
+  if (tls) {
+    io.err(`${prefix} the server's TLS certificate was refused: ${tls}`);
+    io.err(`hint: ${UNTRUSTED_CERTIFICATE_HINT}`);
+    return EXIT.failure;
+  }
   if (err instanceof Error) {
     // Matched by name and code rather than instanceof: importing the error
     // classes here would put core modules on the `token` fast path.
@@ -90,4 +96,26 @@ export function report(err: unknown, io: Io, command?: string): number {
   }
   say(`${prefix} ${String(err)}`);
   return EXIT.failure;
+}
+
+/** What to do about a refused certificate (also `login`'s verify_ssl note). */
+export const UNTRUSTED_CERTIFICATE_HINT =
+  "if it is signed by a private (company) CA, trust that CA's certificate for this instance: --ca-file PEM (or LOOKER_OAUTH_CA_FILE, or ca_file in looker.ini); looker-oauth never turns certificate checks off";
+
+/**
+ * The certificate problem behind a failed request, if that is what it was:
+ * found in the message of the error or of one in its `cause` chain (fetch
+ * wraps it, and the library's `network_error` wraps fetch's).
+ */
+export function certificateProblem(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 6 && current; depth++) {
+    const message = current instanceof Error ? current.message : "";
+    const found =
+      /invalid peer certificate[^\n]*|certificate (?:verify failed|has expired|is not valid)[^\n]*|self[- ]signed certificate[^\n]*|unable to (?:get local issuer|verify the first) certificate[^\n]*/i
+        .exec(message);
+    if (found) return found[0];
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
 }

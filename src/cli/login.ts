@@ -8,21 +8,24 @@ import { LoginError } from "../loopback/errors.ts";
 import { loginWithBrowser } from "../loopback/login.ts";
 import { currentLookerUser } from "../looker/api.ts";
 import { resolveLookerHosts } from "../looker/versions.ts";
+import { caFileFetch } from "../store/ca_file.ts";
 import { FileTokenStore } from "../store/file_store.ts";
 import { stateHome } from "../store/home.ts";
 import { parseArgs, str, UsageError } from "./_args.ts";
 import {
   envSettings,
+  isFalse,
   type Profile,
   profileSettings,
   type ProfileUser,
   readConfig,
   readLookerIni,
+  resolvePath,
   resolveSettings,
   saveProfile,
   type Settings,
 } from "./_config.ts";
-import { CliError, EXIT } from "./_errors.ts";
+import { CliError, EXIT, UNTRUSTED_CERTIFICATE_HINT } from "./_errors.ts";
 import { shown } from "./_text.ts";
 import { profileName } from "./_profile.ts";
 import { type Io, stdinLines } from "./_io.ts";
@@ -55,12 +58,22 @@ Any OpenID Connect / OAuth 2.0 server:
                        browser on another machine)
   --timeout SEC        how long to wait for the browser (default 300, at most
                        86400)
+  --ca-file PEM        trust this CA certificate (PEM) for this instance, as
+                       for an on-premises Looker with a company CA; saved in
+                       the profile, so token, api and logout use it too
   --insecure-http      allow http:// to hosts that are not this machine
+  --ini FILE           the looker.ini to read (default: $LOOKER_OAUTH_INI,
+                       $LOOKERSDK_INI, else ./looker.ini if there is one)
+  --section NAME       its section (default: [Looker], else the first one)
 
 Settings come from flags, then LOOKER_OAUTH_* variables (LOOKER_OAUTH_LOOKER_URL,
-_API_URL, _ISSUER, _CLIENT_ID, _REDIRECT_URI, _SCOPE, _PROFILE), then
-LOOKERSDK_BASE_URL, then looker.ini's [Looker] section, then the profile saved
-by the last login. The browser is $BROWSER if set, else the system's.
+_API_URL, _ISSUER, _CLIENT_ID, _REDIRECT_URI, _SCOPE, _CA_FILE, _PROFILE), then
+LOOKERSDK_BASE_URL, then looker.ini (base_url, looker_url, client_id,
+redirect_uri, ca_file: a relative path is relative to the ini file), then the
+profile saved by the last login. Certificate checks are never turned off:
+verify_ssl=false (looker.ini or LOOKERSDK_VERIFY_SSL) gets a warning pointing
+to --ca-file. --debug shows where each setting came from. The browser is
+$BROWSER if set, else the system's.
 
 Examples:
   looker-oauth login --looker-url https://example.looker.com --client-id my-cli
@@ -79,6 +92,9 @@ const SPEC = {
     "scope",
     "profile",
     "timeout",
+    "ca-file",
+    "ini",
+    "section",
   ],
   boolean: ["browser", "insecure-http"],
 } as const;
@@ -90,7 +106,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const profile = profileName(str(args, "profile"), env);
   const config = await readConfig(home, io.err);
   const saved = config.profiles[profile];
-  const ini = await readLookerIni(env);
+  const iniFile = str(args, "ini");
+  const iniSection = str(args, "section");
+  const ini = await readLookerIni(env, {
+    ...(iniFile === undefined ? {} : { file: iniFile }),
+    ...(iniSection === undefined ? {} : { section: iniSection }),
+  });
   const { own, sdk } = envSettings(env);
   const flags: Settings = {};
   for (
@@ -101,17 +122,26 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ["client-id", "clientId"],
       ["redirect-uri", "redirectUri"],
       ["scope", "scope"],
+      ["ca-file", "caFile"],
     ] as const
   ) {
     const value = str(args, flag);
     if (value !== undefined) flags[key] = value;
   }
-  const { path: iniPath, ...iniSettings } = ini;
+  const { path: iniPath, name: iniName, verifySslOff, ...iniSettings } = ini;
+  // Flags and variables name files relative to the working directory.
+  if (flags.caFile) flags.caFile = resolvePath(flags.caFile);
+  if (own.caFile) own.caFile = resolvePath(own.caFile);
   const resolved = resolveSettings([
     { name: "flags", settings: flags },
     { name: "LOOKER_OAUTH_* variables", settings: own },
     { name: "LOOKERSDK_BASE_URL", settings: sdk },
-    { name: iniPath ?? "looker.ini", settings: iniSettings },
+    {
+      name: iniPath
+        ? `${iniPath}${iniName ? ` [${iniName}]` : ""}`
+        : "looker.ini",
+      settings: iniSettings,
+    },
     {
       name: `profile "${profile}"`,
       settings: profileSettings(saved),
@@ -158,6 +188,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
   for (const [key, from] of Object.entries(resolved.from)) {
     io.debug(`${key} from ${from}`);
   }
+  const verifyOff = isFalse(env("LOOKERSDK_VERIFY_SSL"))
+    ? "LOOKERSDK_VERIFY_SSL"
+    : verifySslOff
+    ? `verify_ssl in ${iniPath}`
+    : undefined;
+  if (verifyOff && !settings.caFile) {
+    io.err(
+      `looker-oauth: ${verifyOff} asks to skip certificate checks; looker-oauth keeps them on.`,
+    );
+    io.err(`hint: ${UNTRUSTED_CERTIFICATE_HINT}`);
+  }
 
   await signIn({
     home,
@@ -167,6 +208,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     insecure: args.flags["insecure-http"] === true,
     timeoutSec,
     noBrowser: args.flags.browser === false,
+    ...(settings.caFile ? { caFile: settings.caFile } : {}),
   }, io);
   return EXIT.ok;
 }
@@ -184,6 +226,8 @@ export interface SignInRequest {
   open?: (url: URL) => void | Promise<void>;
   /** Print the "Try: ..." line at the end. Default `true`. */
   nextStepHint?: boolean;
+  /** A PEM file of CA certificates trusted for this instance (absolute). */
+  caFile?: string;
 }
 
 /** What a sign-in produced. */
@@ -203,7 +247,9 @@ export async function signIn(
   const insecure = request.insecure;
   const noBrowser = request.noBrowser;
   const timeoutSec = request.timeoutSec;
-  const http = { fetch: debugFetch(io) };
+  // A private CA, for this instance's requests only.
+  const base = request.caFile ? await caFileFetch(request.caFile) : undefined;
+  const http = { fetch: debugFetch(io, base) };
   const looker = request.kind === "looker";
   let server: AuthServer;
   if (looker) {
@@ -311,6 +357,7 @@ export async function signIn(
         ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
       }),
     ...(insecure ? { insecureHttp: true } : {}),
+    ...(request.caFile ? { caFile: request.caFile } : {}),
     signedInAt: io.now(),
   };
   // The tokens are saved while the server says who signed in (over the
@@ -319,7 +366,14 @@ export async function signIn(
   const savingTokens = store.withLock(() => store.save(tokens));
   savingTokens.catch(() => {}); // awaited below
   const fresh = new MemoryTokenStore(tokens);
-  const user = await whoIsSignedIn(record, server, fresh, tokens, io);
+  const user = await whoIsSignedIn(
+    record,
+    server,
+    fresh,
+    tokens,
+    io,
+    http.fetch,
+  );
   const saved = user ? { ...record, user } : record;
   // Both writes finish (no temp file left behind) before either fails.
   const writes = await Promise.allSettled([
@@ -360,6 +414,7 @@ async function whoIsSignedIn(
   store: TokenStore,
   tokens: TokenSet,
   io: Io,
+  fetch: typeof globalThis.fetch,
 ): Promise<ProfileUser | undefined> {
   if (profile.kind === "looker") {
     try {
@@ -368,7 +423,7 @@ async function whoIsSignedIn(
         clientId: profile.clientId,
         redirectUri: profile.redirectUri,
         store,
-        fetch: debugFetch(io),
+        fetch,
       });
       const me = await currentLookerUser(session);
       return {

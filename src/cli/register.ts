@@ -1,10 +1,17 @@
 // `looker-oauth register`: create or update the OAuth client app in Looker.
 import { registerLookerApp } from "../looker/register.ts";
+import { caFileFetch } from "../store/ca_file.ts";
 import { stateHome } from "../store/home.ts";
 import { parseArgs, str, UsageError } from "./_args.ts";
-import { readConfig, readLookerIniSection } from "./_config.ts";
+import {
+  dirOf,
+  isFalse,
+  readConfig,
+  readLookerIniSection,
+  resolvePath,
+} from "./_config.ts";
 import { profileName } from "./_profile.ts";
-import { EXIT } from "./_errors.ts";
+import { EXIT, UNTRUSTED_CERTIFICATE_HINT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { shown } from "./_text.ts";
 import { debugFetch } from "./_session.ts";
@@ -24,11 +31,16 @@ with an API3 key; people then sign in with 'looker-oauth login'.
   --disabled            register it disabled
   --api-url URL         the API URL (default: LOOKER_OAUTH_API_URL,
                         LOOKERSDK_BASE_URL, looker.ini base_url, or the profile's)
-  --profile NAME        the profile whose API URL to use
+  --profile NAME        the profile whose API URL (and CA file) to use
+  --ca-file PEM         trust this CA certificate for the instance (default:
+                        LOOKER_OAUTH_CA_FILE, looker.ini ca_file, the profile's)
+  --ini FILE            the looker.ini to read (default: $LOOKER_OAUTH_INI,
+                        $LOOKERSDK_INI, else ./looker.ini if there is one)
+  --section NAME        its section (default: [Looker], else the first one)
   --json                print the app as JSON on stdout
 
 The API3 key comes from LOOKERSDK_CLIENT_ID and LOOKERSDK_CLIENT_SECRET, or
-client_id and client_secret in looker.ini's [Looker] section (never from
+client_id and client_secret in looker.ini's section (never from
 flags, which other users can see in the process list).
 
 Example:
@@ -45,6 +57,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
       "description",
       "api-url",
       "profile",
+      "ca-file",
+      "ini",
+      "section",
     ],
     boolean: ["disabled", "json"],
   }, "register");
@@ -60,7 +75,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`${redirectUri} is not an absolute URL`, "register");
   }
   const env = (name: string) => io.env(name);
-  const ini = await readLookerIniSection(env);
+  const iniFile = str(args, "ini");
+  const iniSection = str(args, "section");
+  const ini = await readLookerIniSection(env, {
+    ...(iniFile === undefined ? {} : { file: iniFile }),
+    ...(iniSection === undefined ? {} : { section: iniSection }),
+  });
   const config = await readConfig(stateHome(env), io.err);
   const profile = config.profiles[profileName(str(args, "profile"), env)];
   const apiUrl = str(args, "api-url") ?? env("LOOKER_OAUTH_API_URL") ??
@@ -80,10 +100,25 @@ export async function run(argv: string[], io: Io): Promise<number> {
       "register",
     );
   }
+  const flagCa = str(args, "ca-file") ?? env("LOOKER_OAUTH_CA_FILE");
+  const caFile = flagCa !== undefined
+    ? resolvePath(flagCa)
+    : ini.section.ca_file && ini.path
+    ? resolvePath(ini.section.ca_file, dirOf(ini.path))
+    : profile?.caFile;
+  if (
+    !caFile &&
+    (isFalse(env("LOOKERSDK_VERIFY_SSL")) || isFalse(ini.section.verify_ssl))
+  ) {
+    io.err(
+      "looker-oauth: verify_ssl=false asks to skip certificate checks; looker-oauth keeps them on.",
+    );
+    io.err(`hint: ${UNTRUSTED_CERTIFICATE_HINT}`);
+  }
   const displayName = str(args, "display-name");
   const description = str(args, "description");
   const result = await registerLookerApp({
-    fetch: debugFetch(io),
+    fetch: debugFetch(io, caFile ? await caFileFetch(caFile) : undefined),
     apiUrl,
     apiClientId,
     apiClientSecret,

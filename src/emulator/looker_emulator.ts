@@ -143,6 +143,12 @@ export interface LookerEmulatorOptions {
   allowedOrigins?: string[];
   /** The clock, in epoch ms. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Serve both hosts over HTTPS with this certificate and key (PEM), as an
+   * on-premises Looker with a private CA does. The certificate must name
+   * `127.0.0.1` (an IP subject alternative name). Default: plain HTTP.
+   */
+  tls?: { cert: string; key: string };
 }
 
 /**
@@ -315,8 +321,10 @@ class Emulator implements LookerEmulator {
   readonly #api: ApiHost;
   #servers: Deno.HttpServer<Deno.NetAddr>[] = [];
   #closing: Promise<void> | undefined;
+  readonly #tls: { cert: string; key: string } | undefined;
 
   constructor(options: LookerEmulatorOptions) {
+    this.#tls = options.tls;
     this.#state = new EmulatorState(options, DEFAULT_EMULATOR_USER);
     this.#ui = new UiHost(this.#state);
     this.#api = new ApiHost(this.#state, new TokenEndpoint(this.#state));
@@ -364,6 +372,7 @@ class Emulator implements LookerEmulator {
         port: 0,
         onListen: () => {},
         onError,
+        ...(this.#tls ? { cert: this.#tls.cert, key: this.#tls.key } : {}),
       }, handler);
     const ui = start(
       (request) => this.#ui.handle(request),
@@ -376,8 +385,9 @@ class Emulator implements LookerEmulator {
         () => apiError(500, "Internal server error"),
       );
       this.#servers.push(api);
-      this.#state.lookerUrl = `http://127.0.0.1:${ui.addr.port}`;
-      this.#state.apiUrl = `http://127.0.0.1:${api.addr.port}`;
+      const scheme = this.#tls ? "https" : "http";
+      this.#state.lookerUrl = `${scheme}://127.0.0.1:${ui.addr.port}`;
+      this.#state.apiUrl = `${scheme}://127.0.0.1:${api.addr.port}`;
     } catch (err) {
       await this.close();
       throw err;

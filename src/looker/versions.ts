@@ -122,12 +122,13 @@ export async function resolveLookerHosts(
   } catch {
     // lookerServer() reports the bad URL
   }
+  let first: unknown;
   for (const candidate of candidates) {
     try {
       const v = await fetchLookerVersions(candidate, options);
       return { lookerUrl: given.lookerUrl, apiUrl: v.apiServerUrl };
-    } catch {
-      // try the next candidate
+    } catch (err) {
+      first ??= err; // kept as the cause; try the next candidate
     }
   }
   throw new OAuthError(
@@ -136,6 +137,7 @@ export async function resolveLookerHosts(
       candidates.map((c) => `${c}/api/versions`).join(" and ")
     })`,
     {
+      cause: first,
       hint:
         "give the API URL too (--api-url), e.g. https://your.looker.com:19999 or https://your.looker.com",
     },
