@@ -8,6 +8,7 @@ import type { HistoryLike } from "./sign_in.ts";
 /** The part of `navigator.locks` (Web Locks API) used here. */
 export interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+  query(): Promise<{ held?: { name?: string }[] }>;
 }
 
 interface PageGlobals {
@@ -17,6 +18,8 @@ interface PageGlobals {
   isSecureContext?: boolean;
   sessionStorage?: Storage;
   localStorage?: Storage;
+  addEventListener?(type: "storage", listener: () => void): void;
+  removeEventListener?(type: "storage", listener: () => void): void;
 }
 
 /** The page's globals, each possibly missing (workers, Deno, tests). */

@@ -5,10 +5,20 @@
  */
 import type { TokenStore } from "../core/store.ts";
 import type { TokenSet } from "../core/token.ts";
-import { lockManager, page, sessionStore } from "./_dom.ts";
+import {
+  lockManager,
+  type LockManagerLike,
+  page,
+  sessionStore,
+} from "./_dom.ts";
 
 /** The key tokens are kept under when none is given. */
 export const DEFAULT_TOKENS_KEY = "looker-oauth:tokens";
+
+/** Which save wrote the stored tokens (a field of the stored JSON). */
+const SAVE_ID = "saveId";
+/** Longest wait for this tab's copy of `localStorage` to show the latest save. */
+const CATCH_UP_MS = 2_000;
 
 /** Options for {@linkcode WebStorageTokenStore}. */
 export interface WebStorageTokenStoreOptions {
@@ -33,6 +43,11 @@ export interface WebStorageTokenStoreOptions {
  * Where `navigator.locks` is missing (browsers before 2022, non-secure
  * contexts), refreshes are single-flight within each tab only.
  *
+ * A tab's copy of `localStorage` learns of another tab's write a moment
+ * later, and the lock can change hands sooner. So each save also holds a
+ * small Web Lock whose name tells which save is the latest, and a tab that
+ * takes the lock first waits (2 s at most) until its copy shows that save.
+ *
  * Web Storage is readable by every script on the origin: keep the page free
  * of scripts you do not trust (a Content-Security-Policy helps).
  *
@@ -50,6 +65,7 @@ export class WebStorageTokenStore implements TokenStore {
   /** The key they are kept under. */
   readonly key: string;
   #queue: Promise<unknown> = Promise.resolve();
+  #release: (() => void) | undefined;
 
   /**
    * Creates a store. Nothing is read until first use.
@@ -80,7 +96,12 @@ export class WebStorageTokenStore implements TokenStore {
    * @returns When saved.
    */
   save(tokens: TokenSet): Promise<void> {
-    this.storage.setItem(this.key, JSON.stringify(tokens));
+    const id = crypto.randomUUID();
+    this.storage.setItem(
+      this.key,
+      JSON.stringify({ ...tokens, [SAVE_ID]: id }),
+    );
+    this.#announce(id);
     return Promise.resolve();
   }
 
@@ -91,6 +112,7 @@ export class WebStorageTokenStore implements TokenStore {
    */
   clear(): Promise<void> {
     this.storage.removeItem(this.key);
+    this.#announce("");
     return Promise.resolve();
   }
 
@@ -102,13 +124,70 @@ export class WebStorageTokenStore implements TokenStore {
    * @returns What `fn` returns.
    */
   withLock<T>(fn: () => Promise<T>): Promise<T> {
-    const locks = lockManager();
-    if (locks && this.storage === page.localStorage) {
-      return locks.request(this.key, fn);
+    const locks = this.#sharedLocks();
+    if (locks) {
+      return locks.request(this.key, async () => {
+        await this.#catchUp(locks);
+        return await fn();
+      });
     }
     const run = this.#queue.then(fn, fn);
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  #sharedLocks(): LockManagerLike | undefined {
+    const locks = lockManager();
+    return locks && this.storage === page.localStorage ? locks : undefined;
+  }
+
+  /**
+   * Holds a lock named `KEY#TIME#ID` until this store saves again (or the
+   * tab closes): the lock manager, unlike each tab's copy of the storage,
+   * is the same for every tab the moment the lock is granted.
+   */
+  #announce(id: string): void {
+    const locks = this.#sharedLocks();
+    if (!locks) return;
+    this.#release?.();
+    const held = new Promise<void>((resolve) => this.#release = resolve);
+    locks.request(`${this.key}#${Date.now()}#${id}`, () => held).catch(
+      () => {},
+    );
+  }
+
+  /** Waits until this tab's copy of the storage shows the latest save. */
+  async #catchUp(locks: LockManagerLike): Promise<void> {
+    const prefix = `${this.key}#`;
+    let latest: { at: number; id: string } | undefined;
+    for (const { name } of (await locks.query()).held ?? []) {
+      if (!name?.startsWith(prefix)) continue;
+      const [at, id = ""] = name.slice(prefix.length).split("#");
+      if (!latest || Number(at) > latest.at) latest = { at: Number(at), id };
+    }
+    const want = latest?.id;
+    const current = () => savedBy(this.storage.getItem(this.key)) === want;
+    if (want === undefined || current()) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        page.removeEventListener?.("storage", changed);
+        resolve();
+      };
+      const changed = () => current() && done();
+      const timer = setTimeout(done, CATCH_UP_MS);
+      page.addEventListener?.("storage", changed);
+    });
+  }
+}
+
+/** The save id in stored text; `""` when nothing is stored. */
+function savedBy(text: string | null): string {
+  if (!text) return "";
+  try {
+    return String(JSON.parse(text)?.[SAVE_ID] ?? "");
+  } catch {
+    return "";
   }
 }
 
@@ -121,7 +200,8 @@ function parseTokens(text: string | null): TokenSet | undefined {
       typeof value.tokenType === "string" &&
       typeof value.expiresAt === "number"
     ) {
-      return value;
+      const { [SAVE_ID]: _, ...tokens } = value;
+      return tokens;
     }
   } catch {
     // not JSON: as if signed out
