@@ -81,8 +81,8 @@ export interface CodeExchange extends TokenRequestOptions {
  *   `invalid_client`, `basic_auth_rejected`, `wrong_host`,
  *   `token_endpoint_error`, `server_error`, `invalid_response`,
  *   `response_too_large`, `timeout`, `network_error`
- *   (`invalid_response` also for tokens that are not printable ASCII,
- *   RFC 6749 Appendix A; `null` optional members count as absent);
+ *   (`invalid_response` also for tokens or a scope that are not printable
+ *   ASCII, RFC 6749 Appendix A; `null` optional members count as absent);
  *   `nonce_mismatch` when
  *   the ID token's `nonce` is not the one sent. The code is never sent
  *   twice.
@@ -351,6 +351,17 @@ function toTokenSet(
   assertVschar(result.access_token, "access_token");
   if (result.refresh_token !== undefined) {
     assertVschar(result.refresh_token, "refresh_token");
+  }
+  // RFC 6749 Appendix A.4: a scope is printable ASCII too; one that is not
+  // would be stored, then shown or refused where it is read back.
+  if (result.scope !== undefined && !/^[\x20-\x7e]*$/.test(result.scope)) {
+    throw new OAuthError(
+      "invalid_response",
+      "the token endpoint gave an invalid answer: scope has characters a scope cannot have (only printable ASCII is allowed)",
+      {
+        hint: "check that the URL points at the OAuth server's token endpoint",
+      },
+    );
   }
   const refreshToken = result.refresh_token ?? previous?.refreshToken;
   const scope = result.scope ?? previous?.scope;

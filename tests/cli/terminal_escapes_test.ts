@@ -1,6 +1,7 @@
-// Server-provided text shown to a person (a user's name and e-mail, the
-// granted scope, an API error message) cannot drive the terminal: a hostile
-// server's escape sequences come out as U+FFFD, and --json stays exact.
+// Server-provided text shown to a person (a user's name and e-mail, an API
+// error message) cannot drive the terminal: a hostile server's escape
+// sequences come out as U+FFFD, and --json stays exact. (A scope with
+// control characters is refused at the token endpoint: tests/core.)
 import assert from "node:assert/strict";
 import { DEFAULT_EMULATOR_USER } from "../../src/emulator/looker_emulator.ts";
 import { startOidcProvider } from "../_oidc_provider.ts";
@@ -23,7 +24,7 @@ function assertNoControls(text: string, what: string): void {
   );
 }
 
-Deno.test("a hostile display name, e-mail and scope: login's ✓ line and status show no control characters, status --json keeps them exact", async () => {
+Deno.test("a hostile display name and e-mail: login's ✓ line and status show no control characters, status --json keeps them exact", async () => {
   await using t = await tempHome();
   await using looker = await startLooker({
     user: {
@@ -32,11 +33,6 @@ Deno.test("a hostile display name, e-mail and scope: login's ✓ line and status
       email: `${HOSTILE}@example.com`,
     },
   });
-  looker.emulator.tokenResponseFilter = async (response) => {
-    if (!response.ok) return response;
-    const body = await response.json();
-    return Response.json({ ...body, scope: `cors_api ${HOSTILE}` });
-  };
   const login = await signIn(t, looker);
   assert.match(login.stderr, /✓ Signed in to .* as [^]*Ada/);
   assertNoControls(login.stderr, "login's stderr");
@@ -52,7 +48,6 @@ Deno.test("a hostile display name, e-mail and scope: login's ✓ line and status
   const shown = JSON.parse(json.stdout);
   assert.equal(shown.user.displayName, HOSTILE);
   assert.equal(shown.user.email, `${HOSTILE}@example.com`);
-  assert.equal(shown.scope, `cors_api ${HOSTILE}`);
 });
 
 Deno.test("a hostile API error message: api's stderr shows no control characters", async () => {

@@ -572,7 +572,12 @@ function expected(
   const seconds = lifetime(body.expires_in, c.now);
   if (seconds === undefined) return undefined;
   if (refresh !== undefined && !isVschar(refresh)) return undefined;
-  if (scope !== undefined && typeof scope !== "string") return undefined;
+  if (
+    scope !== undefined &&
+    (typeof scope !== "string" || !/^[\x20-\x7e]*$/.test(scope))
+  ) {
+    return undefined;
+  }
   if (idToken !== undefined) return undefined; // never a valid ID token here
   const old = operation === "refresh" ? previous(c) : undefined;
   const refreshToken = refresh ?? old?.refreshToken;

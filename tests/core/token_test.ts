@@ -390,6 +390,14 @@ Deno.test("exchangeCode() and refreshTokens() refuse an access_token or refresh_
   }
 });
 
+Deno.test("exchangeCode() and refreshTokens() refuse a scope with control characters", async () => {
+  for (const scope of ["cors_api\x1b[2J", "openid\r\nprofile", "a\0"]) {
+    await using s = serve(() => tokens({ scope }));
+    await assert.rejects(exchange(s.generic), fails("invalid_response"));
+    await assert.rejects(refresh(s.looker), fails("invalid_response"));
+  }
+});
+
 Deno.test("refreshTokens() maps a Looker-style refusal ({message, documentation_url} with 400, 401 or 403) to invalid_grant", async () => {
   for (const status of [400, 401, 403]) {
     await using s = serve(() =>
