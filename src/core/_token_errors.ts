@@ -63,7 +63,10 @@ export async function errorFromResponse(
       ...(hint === undefined ? {} : { hint }),
     });
 
-  if (/basic auth/i.test(`${error ?? ""} ${description ?? ""}`)) {
+  // Looker's own words; another server saying so falls to invalid_client.
+  if (
+    server.looker && /basic auth/i.test(`${error ?? ""} ${description ?? ""}`)
+  ) {
     return make(
       "basic_auth_rejected",
       `${where} answered ${status}: ${description ?? error}`,

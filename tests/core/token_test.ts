@@ -462,6 +462,20 @@ Deno.test("exchangeCode() maps Looker's Failed Basic Authentication to basic_aut
   }
 });
 
+Deno.test("exchangeCode() gives another server's basic-auth refusal no Looker hint", async () => {
+  await using s = serve(() =>
+    json(401, {
+      error: "invalid_client",
+      error_description: "Failed Basic Authentication",
+    })
+  );
+  await assert.rejects(exchange(s.generic), (err) => {
+    fails("invalid_client", 401)(err);
+    assert.doesNotMatch((err as OAuthError).hint ?? "", /Looker/);
+    return true;
+  });
+});
+
 Deno.test("exchangeCode() maps a 404 from Looker's token endpoint to wrong_host", async () => {
   await using s = serve(() =>
     json(404, {
