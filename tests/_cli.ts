@@ -1,16 +1,18 @@
-// Helpers for the CLI's end-to-end tests: run `cli.ts` as a subprocess with
-// the compiled executable's permissions, in a fresh state folder and a clean
-// environment, against servers started by the test.
+// Helpers for the CLI's tests: `main(argv, io)` in-process with a scripted Io
+// and person (tests/_io.ts), or `cli.ts` as a subprocess with the compiled
+// executable's permissions for what only a process shows; each in a fresh
+// state folder and a clean environment, against servers started by the test.
+import { main } from "../src/cli/main.ts";
 import {
   type LookerEmulator,
   type LookerEmulatorOptions,
   type OAuthClientApp,
   startLookerEmulator,
 } from "../src/emulator/looker_emulator.ts";
+import { type Person, scriptedPerson, testIo, Text } from "./_io.ts";
 import { freePort } from "./_ports.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const CONFIG = new URL("deno.json", ROOT);
 
 /** The repository root, as a path. */
 export const ROOT_DIR: string = decodeURIComponent(ROOT.pathname).replace(
@@ -22,7 +24,7 @@ export const ROOT_DIR: string = decodeURIComponent(ROOT.pathname).replace(
 export const DENO_JSON: {
   version: string;
   tasks: Record<string, string>;
-} = JSON.parse(await Deno.readTextFile(CONFIG));
+} = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
 
 /**
  * The `--allow-*` flags of `deno task compile`: the tests run `cli.ts` with
@@ -35,17 +37,15 @@ if (PERMISSIONS.length === 0) {
   throw new Error("deno.json's compile task names no --allow-* flag");
 }
 
-const CLI = `${ROOT_DIR}/cli.ts`;
-const BROWSER_SCRIPT = `${ROOT_DIR}/tests/_browser.ts`;
-
-/** `$BROWSER` for the scripted browser (tests/_browser.ts). */
+/**
+ * `$BROWSER` for a CLI subprocess: tests/_browser.ts signs in as the
+ * scripted person and approves.
+ */
 export const SCRIPTED_BROWSER: string = [
   Deno.execPath(),
   "run",
   "--allow-net",
-  "--allow-env",
-  "--allow-write",
-  BROWSER_SCRIPT,
+  `${ROOT_DIR}/tests/_browser.ts`,
 ].join(" ");
 
 /** A fresh state folder; `await using` removes it. */
@@ -85,10 +85,83 @@ export interface CliOptions {
   home: string;
   /** Extra environment variables (on top of the clean environment). */
   env?: Record<string, string>;
-  /** Written to stdin, which is then closed. Default: no stdin. */
+  /** Written to stdin, which is then closed. Default: empty. */
   stdin?: string;
   /** The working directory. Default: the home's parent folder. */
   cwd?: string;
+  /** In-process only: the person at the browser. */
+  person?: Person;
+}
+
+/**
+ * Runs `looker-oauth ...args` in this process: `main(args, io)` with a
+ * scripted Io; waits for the person's page visits to finish too.
+ */
+export async function cli(
+  args: readonly string[],
+  options: CliOptions,
+): Promise<CliResult> {
+  const io = testIo({
+    env: { LOOKER_OAUTH_HOME: options.home, NO_COLOR: "1", ...options.env },
+    cwd: options.cwd ?? parentOf(options.home),
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+    ...(options.person ? { browser: options.person.browser } : {}),
+  });
+  const code = await main([...args], io);
+  await options.person?.settled();
+  return { code, signal: null, stdout: io.stdout.text, stderr: io.stderr.text };
+}
+
+/** `looker-oauth` running in this process, with stdin to write to. */
+export interface CliRun extends AsyncDisposable {
+  readonly stdout: Text;
+  readonly stderr: Text;
+  write(text: string): Promise<void>;
+  closeStdin(): Promise<void>;
+  /** Presses Ctrl-C; `false` when nothing watched it. */
+  pressCtrlC(): boolean;
+  /** Waits for the exit code and everything it wrote. */
+  result(): Promise<CliResult>;
+}
+
+/** Starts `main(args, io)` in this process with a piped stdin. */
+export function startCli(
+  args: readonly string[],
+  options: Omit<CliOptions, "stdin">,
+): CliRun {
+  const io = testIo({
+    env: { LOOKER_OAUTH_HOME: options.home, NO_COLOR: "1", ...options.env },
+    cwd: options.cwd ?? parentOf(options.home),
+    stdin: "piped",
+    ...(options.person ? { browser: options.person.browser } : {}),
+  });
+  const done = main([...args], io).finally(() => {
+    io.stdout.close();
+    io.stderr.close();
+  });
+  const result = async (): Promise<CliResult> => {
+    const code = await done;
+    await io.closeStdin();
+    await options.person?.settled();
+    return {
+      code,
+      signal: null,
+      stdout: io.stdout.text,
+      stderr: io.stderr.text,
+    };
+  };
+  return {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    write: io.write,
+    closeStdin: io.closeStdin,
+    pressCtrlC: io.pressCtrlC,
+    result,
+    [Symbol.asyncDispose]: async () => {
+      io.pressCtrlC();
+      await result();
+    },
+  };
 }
 
 /**
@@ -123,7 +196,7 @@ function command(
       "--no-prompt",
       `--config=${ROOT_DIR}/deno.json`,
       ...PERMISSIONS,
-      CLI,
+      `${ROOT_DIR}/cli.ts`,
       ...args,
     ],
     cwd: options.cwd ?? parentOf(options.home),
@@ -135,101 +208,27 @@ function command(
   });
 }
 
-/** Runs `looker-oauth ...args` to completion. */
+/** Runs `looker-oauth ...args` as a subprocess, to completion. */
 export async function runCli(
   args: readonly string[],
   options: CliOptions,
 ): Promise<CliResult> {
-  const child = command(
-    args,
-    options,
-    options.stdin === undefined ? "null" : "piped",
-  ).spawn();
+  await using cli = spawnCli(args, {
+    ...options,
+    stdin: options.stdin !== undefined,
+  });
   if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
+    await cli.write(options.stdin);
+    await cli.closeStdin();
   }
-  const { code, signal, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code,
-    signal,
-    stdout: decoder.decode(stdout),
-    stderr: decoder.decode(stderr),
-  };
-}
-
-/** A text stream being read in the background, with waits on its content. */
-export class Collector {
-  #text = "";
-  #closed = false;
-  #waiters = new Set<() => void>();
-  /** Settles when the stream has ended. */
-  readonly done: Promise<void>;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.done = (async () => {
-      try {
-        for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-          this.#text += chunk;
-          this.#wake();
-        }
-      } finally {
-        this.#closed = true;
-        this.#wake();
-      }
-    })();
-  }
-
-  /** Everything read so far. */
-  get text(): string {
-    return this.#text;
-  }
-
-  #wake(): void {
-    for (const waiter of this.#waiters) waiter();
-  }
-
-  /**
-   * Waits until the text matches `pattern`, at most `timeoutMs`. Rejects when
-   * the stream ends or the time runs out first.
-   */
-  waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const match = this.#text.match(pattern);
-        if (match) {
-          finish();
-          resolve(match);
-        } else if (this.#closed) {
-          finish();
-          reject(
-            new Error(`stream ended without ${pattern}:\n${this.#text}`),
-          );
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(
-          new Error(`no ${pattern} within ${timeoutMs} ms:\n${this.#text}`),
-        );
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-      };
-      this.#waiters.add(check);
-      check();
-    });
-  }
+  return await cli.result();
 }
 
 /** A CLI process running in the background. */
 export interface CliProcess extends AsyncDisposable {
   readonly child: Deno.ChildProcess;
-  readonly stdout: Collector;
-  readonly stderr: Collector;
+  readonly stdout: Text;
+  readonly stderr: Text;
   /** Writes text to stdin (when spawned with `stdin: true`). */
   write(text: string): Promise<void>;
   /** Closes stdin. */
@@ -238,15 +237,34 @@ export interface CliProcess extends AsyncDisposable {
   result(): Promise<CliResult>;
 }
 
+function collect(
+  stream: ReadableStream<Uint8Array>,
+  into: Text,
+): Promise<void> {
+  return (async () => {
+    try {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        into.write(chunk);
+      }
+    } finally {
+      into.close();
+    }
+  })();
+}
+
 /** Starts `looker-oauth ...args`; `await using` kills it if still running. */
 export function spawnCli(
   args: readonly string[],
-  options: Omit<CliOptions, "stdin"> & { stdin?: boolean },
+  options: Omit<CliOptions, "stdin" | "person"> & { stdin?: boolean },
 ): CliProcess {
   const child = command(args, options, options.stdin ? "piped" : "null")
     .spawn();
-  const stdout = new Collector(child.stdout);
-  const stderr = new Collector(child.stderr);
+  const stdout = new Text();
+  const stderr = new Text();
+  const done = Promise.all([
+    collect(child.stdout, stdout),
+    collect(child.stderr, stderr),
+  ]);
   const writer = options.stdin ? child.stdin.getWriter() : undefined;
   let stdinClosed = false;
   const closeStdin = async () => {
@@ -256,11 +274,7 @@ export function spawnCli(
     }
   };
   const result = async (): Promise<CliResult> => {
-    const [status] = await Promise.all([
-      child.status,
-      stdout.done,
-      stderr.done,
-    ]);
+    const [status] = await Promise.all([child.status, done]);
     await closeStdin();
     return {
       code: status.code,
@@ -336,38 +350,6 @@ export async function startLooker(
   };
 }
 
-/** The environment for the scripted browser. */
-export function browserEnv(
-  options: {
-    decision?: "approve" | "deny";
-    mode?: "browse" | "noop";
-    loopback?: "127.0.0.1" | "::1";
-    log?: string;
-    codeFile?: string;
-    /** Callback parameters to change: a string sets, `null` removes. */
-    tamper?: Record<string, string | null>;
-    /** A CA certificate (PEM text) the browser trusts. */
-    caPem?: string;
-  } = {},
-): Record<string, string> {
-  return {
-    BROWSER: SCRIPTED_BROWSER,
-    SCRIPTED_BROWSER_DECISION: options.decision ?? "approve",
-    SCRIPTED_BROWSER_MODE: options.mode ?? "browse",
-    ...(options.loopback
-      ? { SCRIPTED_BROWSER_LOOPBACK: options.loopback }
-      : {}),
-    ...(options.log ? { SCRIPTED_BROWSER_LOG: options.log } : {}),
-    ...(options.codeFile
-      ? { SCRIPTED_BROWSER_CODE_FILE: options.codeFile }
-      : {}),
-    ...(options.tamper
-      ? { SCRIPTED_BROWSER_TAMPER: JSON.stringify(options.tamper) }
-      : {}),
-    ...(options.caPem ? { SCRIPTED_BROWSER_CA_PEM: options.caPem } : {}),
-  };
-}
-
 /** The token file's content. */
 export interface TokenFile {
   version: number;
@@ -410,35 +392,6 @@ export async function modeOf(path: string): Promise<number> {
   return (await Deno.stat(path)).mode! & 0o777;
 }
 
-/**
- * Polls `probe` until it returns a value other than `undefined`, at most
- * `timeoutMs` (for effects of processes the test did not start, such as the
- * scripted browser writing its log after the CLI exited).
- */
-export async function poll<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Reads a file, `undefined` if it does not exist (yet). */
-export async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-}
-
 /** Lines of text, without the empty last one. */
 export function lines(text: string): string[] {
   return text.split("\n").filter((line, i, all) =>
@@ -465,7 +418,8 @@ function parentOf(path: string): string {
 }
 
 /**
- * Signs in to the emulator with the scripted browser; asserts success.
+ * Signs in to the emulator in-process with the scripted person; asserts
+ * success.
  *
  * @returns The run's output and the token file's content.
  */
@@ -474,9 +428,9 @@ export async function signIn(
   looker: LookerSetup,
   options: { args?: readonly string[]; env?: Record<string, string> } = {},
 ): Promise<CliResult & { file: TokenFile }> {
-  const result = await runCli(
+  const result = await cli(
     ["login", ...looker.loginArgs, ...(options.args ?? [])],
-    { home: t.home, env: { ...browserEnv(), ...options.env } },
+    { home: t.home, person: scriptedPerson(), ...options },
   );
   if (result.code !== 0) {
     throw new Error(

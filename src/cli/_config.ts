@@ -40,6 +40,8 @@ export interface IniChoice {
   file?: string;
   /** `--section NAME`: beats the `[Looker]`-else-first rule. */
   section?: string;
+  /** The folder a relative path is in; the process's by default. */
+  cwd?: string;
 }
 
 /** A section read from looker.ini. */
@@ -63,7 +65,7 @@ export async function readLookerIniSection(
 ): Promise<IniSection> {
   const explicit = choice.file ?? env("LOOKER_OAUTH_INI") ??
     env("LOOKERSDK_INI");
-  const path = explicit ?? "looker.ini";
+  const path = resolvePath(explicit ?? "looker.ini", choice.cwd);
   let text: string;
   try {
     text = await Deno.readTextFile(path);

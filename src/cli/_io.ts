@@ -1,4 +1,15 @@
-// Private: what a command may touch, so handlers stay testable.
+// Private: everything a command may touch of the process (output, input,
+// environment, working directory, clock, Ctrl-C, the browser), so commands
+// run in-process in tests with a scripted Io.
+
+/** Environment variables by name (`Deno.env.get`, or a test's table). */
+export type Env = (name: string) => string | undefined;
+
+/** Ctrl-C, watched while a command can be cancelled. */
+export interface Interrupt extends Disposable {
+  /** Aborts when the person presses Ctrl-C (SIGINT). */
+  readonly signal: AbortSignal;
+}
 
 /** The command's view of the process. */
 export interface Io {
@@ -12,10 +23,24 @@ export interface Io {
   readonly stdoutIsTty: boolean;
   /** Whether stderr is a terminal (colours, progress). */
   readonly stderrIsTty: boolean;
+  /** stdin as bytes; only commands that take input read it. */
+  stdin(): ReadableStream<Uint8Array>;
   /** Environment variables. */
-  env(name: string): string | undefined;
+  env: Env;
+  /** The working directory (where `looker.ini` is looked for). */
+  cwd(): string;
   /** The clock, epoch ms. */
   now(): number;
+  /**
+   * Starts watching Ctrl-C; disposing stops it. While watched, Ctrl-C
+   * aborts the signal instead of ending the process.
+   */
+  interrupt(): Interrupt;
+  /**
+   * Opens a URL for the person; `undefined`: the system's browser
+   * (`$BROWSER`, else the desktop's opener).
+   */
+  readonly browser?: ((url: URL) => void | Promise<void>) | undefined;
   /** Whether --debug was given. */
   readonly debugging: boolean;
   /** Debug lines (--debug), never with secrets. */
@@ -23,7 +48,7 @@ export interface Io {
 }
 
 /** The real process. */
-export function processIo(debug = false): Io {
+export function processIo(): Io {
   const encoder = new TextEncoder();
   return {
     out: (text) => writeAll(Deno.stdout, encoder.encode(text)),
@@ -31,12 +56,30 @@ export function processIo(debug = false): Io {
     err: (text) => writeAll(Deno.stderr, encoder.encode(`${text}\n`)),
     stdoutIsTty: Deno.stdout.isTerminal(),
     stderrIsTty: Deno.stderr.isTerminal(),
+    stdin: () => Deno.stdin.readable,
     env: (name) => Deno.env.get(name),
+    cwd: () => Deno.cwd(),
     now: () => Date.now(),
-    debugging: debug,
-    debug: debug
-      ? (text) => writeAll(Deno.stderr, encoder.encode(`debug: ${text}\n`))
-      : () => {},
+    interrupt: () => {
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      Deno.addSignalListener("SIGINT", onSigint);
+      return {
+        signal: controller.signal,
+        [Symbol.dispose]: () => Deno.removeSignalListener("SIGINT", onSigint),
+      };
+    },
+    debugging: false,
+    debug: () => {},
+  };
+}
+
+/** `io` with --debug on: debug lines go to its stderr. */
+export function withDebug(io: Io): Io {
+  return {
+    ...io,
+    debugging: true,
+    debug: (text) => io.err(`debug: ${text}`),
   };
 }
 
@@ -55,11 +98,13 @@ function writeAll(
   }
 }
 
-/** Reads stdin line by line. */
-export async function* stdinLines(): AsyncGenerator<string> {
+/** Reads a byte stream (stdin) line by line. */
+export async function* lines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffered = "";
-  for await (const chunk of Deno.stdin.readable) {
+  for await (const chunk of stream) {
     buffered += decoder.decode(chunk, { stream: true });
     let newline: number;
     while ((newline = buffered.indexOf("\n")) !== -1) {

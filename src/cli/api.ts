@@ -48,7 +48,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (!/^[A-Z]+$/.test(method)) {
     throw new UsageError(`${method} is not an HTTP method`, "api");
   }
-  const body = data === undefined ? undefined : await readBody(data);
+  const body = data === undefined ? undefined : await readBody(data, io);
 
   const local = localState(io, str(args, "profile"));
   const name = local.profile;
@@ -126,14 +126,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
   return EXIT.failure;
 }
 
-async function readBody(data: string): Promise<string> {
+async function readBody(data: string, io: Io): Promise<string> {
   let text: string;
   if (data === "-" || data.startsWith("@")) {
     const from = data === "-" ? "stdin" : data.slice(1);
     let bytes: Uint8Array;
     try {
       bytes = data === "-"
-        ? new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer())
+        ? new Uint8Array(await new Response(io.stdin()).arrayBuffer())
         : await Deno.readFile(from);
     } catch (err) {
       throw new UsageError(

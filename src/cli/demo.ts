@@ -38,8 +38,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const auto = args.flags.auto === true || !browserAtHand(io);
   const givenHome = str(args, "home");
+  const tmp = io.env("TMPDIR");
   const home = givenHome ??
-    await Deno.makeTempDir({ prefix: "looker-oauth-demo-" });
+    await Deno.makeTempDir({
+      prefix: "looker-oauth-demo-",
+      ...(tmp ? { dir: tmp } : {}),
+    });
   const say = (text: string) => io.err(text);
   const step = (n: number, text: string) => say(`\n${n}. ${text}`);
 
@@ -186,7 +190,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 /** A browser a person can use: $BROWSER, or a desktop session. */
 function browserAtHand(io: Io): boolean {
-  if (io.env("BROWSER")) return true;
+  if (io.browser || io.env("BROWSER")) return true;
   if (Deno.build.os === "darwin" || Deno.build.os === "windows") return true;
   return Boolean(io.env("DISPLAY") || io.env("WAYLAND_DISPLAY"));
 }

@@ -5,6 +5,7 @@ import { TokenSession } from "../core/session.ts";
 import { MemoryTokenStore, type TokenStore } from "../core/store.ts";
 import type { TokenSet } from "../core/token.ts";
 import { LoginError } from "../loopback/errors.ts";
+import { openBrowser } from "../loopback/browser.ts";
 import { loginWithBrowser } from "../loopback/login.ts";
 import { currentLookerUser } from "../looker/api.ts";
 import { resolveLookerHosts } from "../looker/versions.ts";
@@ -28,7 +29,7 @@ import {
 import { CliError, EXIT, UNTRUSTED_CERTIFICATE_HINT } from "./_errors.ts";
 import { shown } from "./_text.ts";
 import { profileName } from "./_profile.ts";
-import { type Io, stdinLines } from "./_io.ts";
+import { type Io, lines } from "./_io.ts";
 import { debugFetch } from "./_session.ts";
 
 export const HELP = `Usage: looker-oauth login [flags]
@@ -109,6 +110,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const iniFile = str(args, "ini");
   const iniSection = str(args, "section");
   const ini = await readLookerIni(env, {
+    cwd: io.cwd(),
     ...(iniFile === undefined ? {} : { file: iniFile }),
     ...(iniSection === undefined ? {} : { section: iniSection }),
   });
@@ -270,12 +272,17 @@ export async function signIn(
     (looker ? undefined : "openid offline_access");
   const where = server.looker?.lookerUrl ?? server.metadata.issuer;
 
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  Deno.addSignalListener("SIGINT", onSigint);
   let tokens: TokenSet;
   let usedRedirectUri: string;
   try {
+    using interrupt = io.interrupt();
+    const open = request.open ?? io.browser ?? ((url: URL) => {
+      openBrowser(url, {
+        browser: io.env("BROWSER"),
+        onFailure: (message) =>
+          io.err(`${message}; open the URL above yourself.`),
+      });
+    });
     const result = await loginWithBrowser({
       ...http,
       server,
@@ -294,9 +301,10 @@ export async function signIn(
             fixedPortHint(redirectUri)
           }`,
         ),
-      signal: controller.signal,
-      ...(noBrowser ? { open: false as const, pasted: stdinLines() } : {}),
-      ...(request.open ? { open: request.open } : {}),
+      signal: interrupt.signal,
+      ...(noBrowser
+        ? { open: false as const, pasted: lines(io.stdin()) }
+        : { open }),
       onUrl: (url) => {
         if (request.open) {
           io.err(`Sign-in URL:\n\n  ${url.href}\n`);
@@ -320,8 +328,6 @@ export async function signIn(
         io.err(
           `${err.message}. Paste the full address the browser shows after you approve.`,
         ),
-      onBrowserFailure: (message) =>
-        io.err(`${message}; open the URL above yourself.`),
     });
     tokens = result.tokens;
     usedRedirectUri = result.redirectUri;
@@ -337,8 +343,6 @@ export async function signIn(
       });
     }
     throw err;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
   }
 
   const store = new FileTokenStore({ home, profile, onWarning: io.err });

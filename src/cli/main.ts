@@ -20,15 +20,30 @@
  * @module
  */
 import { EXIT, report } from "./_errors.ts";
-import { type Io, processIo } from "./_io.ts";
+import { type Env, type Io, processIo, withDebug } from "./_io.ts";
 import * as token from "./token.ts";
 
-/** What a command's module exports. */
-export interface CommandModule {
+/**
+ * A command: its flags parsed into options (pure: usage errors only), then
+ * run against the process.
+ */
+export interface CommandModule<Options = unknown> {
   /** The command's `--help` text. */
   readonly HELP: string;
-  /** Runs the command; returns the exit code. */
+  /** Reads the arguments after the command's name; throws `UsageError`. */
+  parse(argv: string[], env: Env): Options;
+  /** Acts on the options; returns the exit code. */
+  run(options: Options, io: Io): Promise<number>;
+}
+
+/** A command module of the older shape: one `run` takes the arguments. */
+interface LegacyModule {
+  readonly HELP: string;
   run(argv: string[], io: Io): Promise<number>;
+}
+
+function legacy(module: LegacyModule): CommandModule<string[]> {
+  return { HELP: module.HELP, parse: (argv) => argv, run: module.run };
 }
 
 /** The version `--version` prints; a test keeps it equal to deno.json's. */
@@ -39,38 +54,44 @@ export interface Command {
   /** One line for the overview. */
   readonly summary: string;
   /** Loads the handler. */
-  load(): Promise<CommandModule>;
+  // deno-lint-ignore no-explicit-any
+  load(): Promise<CommandModule<any>>;
 }
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   login: {
     summary: "sign in through the browser and keep the tokens",
-    load: () => lazy("login"),
+    load: () => lazy("login").then(legacy),
   },
   token: {
     summary: "print a valid access token (refreshed if needed)",
-    load: () => Promise.resolve(token),
+    load: () =>
+      Promise.resolve({
+        HELP: token.HELP,
+        parse: token.parseToken,
+        run: token.runToken,
+      }),
   },
   api: {
     summary: "call the Looker API with the signed-in session",
-    load: () => lazy("api"),
+    load: () => lazy("api").then(legacy),
   },
   status: {
     summary: "show who is signed in, where, and until when",
-    load: () => lazy("status"),
+    load: () => lazy("status").then(legacy),
   },
   logout: {
     summary: "end the session on the server and forget the tokens",
-    load: () => lazy("logout"),
+    load: () => lazy("logout").then(legacy),
   },
   register: {
     summary: "register (or update) an OAuth client app with Looker",
-    load: () => lazy("register"),
+    load: () => lazy("register").then(legacy),
   },
   demo: {
     summary: "the whole flow against a built-in Looker emulator",
-    load: () => lazy("demo"),
+    load: () => lazy("demo").then(legacy),
   },
 };
 
@@ -112,7 +133,8 @@ export async function main(argv: string[], io?: Io): Promise<number> {
   const rest = debug
     ? argv.filter((a, i) => !(a === "--debug" && i < indexOrEnd(argv, "--")))
     : argv;
-  const out = io ?? processIo(debug);
+  const base = io ?? processIo();
+  const out = debug ? withDebug(base) : base;
   const [name, ...args] = rest;
   if (
     name === undefined || name === "--help" || name === "-h" || name === "help"
@@ -149,7 +171,7 @@ async function dispatch(name: string, args: string[], io: Io): Promise<number> {
       io.out(`${command.HELP}\n`);
       return EXIT.ok;
     }
-    return await command.run(args, io);
+    return await command.run(command.parse(args, io.env), io);
   } catch (err) {
     return report(err, io, name);
   }
@@ -159,7 +181,7 @@ async function dispatch(name: string, args: string[], io: Io): Promise<number> {
  * Imports `./<name>.ts` by a computed specifier, which `deno run` does not
  * follow ahead of time (see the module comment).
  */
-function lazy(name: string): Promise<CommandModule> {
+function lazy(name: string): Promise<LegacyModule> {
   return import(new URL(`./${name}.ts`, import.meta.url).href);
 }
 

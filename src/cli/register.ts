@@ -78,6 +78,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const iniFile = str(args, "ini");
   const iniSection = str(args, "section");
   const ini = await readLookerIniSection(env, {
+    cwd: io.cwd(),
     ...(iniFile === undefined ? {} : { file: iniFile }),
     ...(iniSection === undefined ? {} : { section: iniSection }),
   });

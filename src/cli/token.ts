@@ -6,7 +6,7 @@
 // token is about to expire. bench/run.ts measures this path.
 import { parseArgs, str } from "./_args.ts";
 import { CliError, EXIT } from "./_errors.ts";
-import type { Io } from "./_io.ts";
+import type { Env, Io } from "./_io.ts";
 import { localState, signInHint } from "./_profile.ts";
 
 export const HELP = `Usage: looker-oauth token [--profile NAME]
@@ -26,9 +26,24 @@ Exit codes: 0 printed; 3 not signed in, or the refresh was refused (run
 /** Refresh when fewer than this many ms remain (the session's margin too). */
 const MARGIN_MS = 60_000;
 
-export async function run(argv: string[], io: Io): Promise<number> {
+/** What `token` was asked. */
+export interface TokenOptions {
+  /** `--profile`, if given (else $LOOKER_OAUTH_PROFILE, else "default"). */
+  readonly profile: string | undefined;
+}
+
+/** Reads `token`'s flags. */
+export function parseToken(argv: string[], _env: Env): TokenOptions {
   const args = parseArgs(argv, { string: ["profile"] }, "token");
-  const { home, profile, store } = localState(io, str(args, "profile"));
+  return { profile: str(args, "profile") };
+}
+
+/** Prints a valid access token, refreshing it first when it is due. */
+export async function runToken(
+  options: TokenOptions,
+  io: Io,
+): Promise<number> {
+  const { home, profile, store } = localState(io, options.profile);
   const tokens = store.loadSync();
   if (!tokens) {
     throw new CliError(`not signed in (profile "${profile}")`, {

@@ -2,15 +2,15 @@
 import assert from "node:assert/strict";
 import { startOidcProvider } from "../_oidc_provider.ts";
 import {
-  browserEnv,
+  cli,
   exists,
   hasStackTrace,
   readTokenFile,
-  runCli,
   signIn,
   startLooker,
   tempHome,
 } from "../_cli.ts";
+import { scriptedPerson } from "../_io.ts";
 import { serveRecording } from "../_recording_server.ts";
 import { closedPort } from "../_ports.ts";
 
@@ -24,7 +24,7 @@ Deno.test("api /user prints the JSON body; /api/4.0/user and the full API URL wo
     `${looker.emulator.apiUrl}/api/4.0/user`,
   ];
   for (const path of paths) {
-    const api = await runCli(["api", path], { home: t.home });
+    const api = await cli(["api", path], { home: t.home });
     assert.equal(api.code, 0, api.stderr);
     assert.equal(api.stderr, "");
     const user = JSON.parse(api.stdout);
@@ -40,7 +40,7 @@ Deno.test("api on a path Looker does not have: exit 1 with Looker's message on s
   await using t = await tempHome();
   await using looker = await startLooker();
   await signIn(t, looker);
-  const api = await runCli(["api", "/no_such_thing"], { home: t.home });
+  const api = await cli(["api", "/no_such_thing"], { home: t.home });
   assert.equal(api.code, 1, api.stderr);
   assert.match(
     api.stderr,
@@ -59,7 +59,7 @@ Deno.test("api --data: JSON, @file, - (stdin), -X PATCH; the method defaults to 
   const app = (guid: string) => `/oauth_client_apps/${guid}`;
 
   // --data JSON, POST by default: registers an app.
-  const created = await runCli([
+  const created = await cli([
     "api",
     app("from-json"),
     "--data",
@@ -80,7 +80,7 @@ Deno.test("api --data: JSON, @file, - (stdin), -X PATCH; the method defaults to 
       display_name: "From a file",
     }),
   );
-  const fromFile = await runCli(
+  const fromFile = await cli(
     ["api", app("from-file"), "--data", `@${file}`],
     {
       home,
@@ -90,7 +90,7 @@ Deno.test("api --data: JSON, @file, - (stdin), -X PATCH; the method defaults to 
   assert.equal(JSON.parse(fromFile.stdout).display_name, "From a file");
 
   // -X PATCH with --data - (stdin).
-  const patched = await runCli(
+  const patched = await cli(
     ["api", "-X", "PATCH", app("from-file"), "--data", "-"],
     { home, stdin: JSON.stringify({ display_name: "Patched from stdin" }) },
   );
@@ -100,7 +100,7 @@ Deno.test("api --data: JSON, @file, - (stdin), -X PATCH; the method defaults to 
   assert.equal(body.redirect_uri, "http://localhost:9998/callback");
 
   // The server saw all of it.
-  const list = await runCli(["api", "/oauth_client_apps"], { home });
+  const list = await cli(["api", "/oauth_client_apps"], { home });
   assert.equal(list.code, 0, list.stderr);
   const names = JSON.parse(list.stdout).map((a: { display_name: string }) =>
     a.display_name
@@ -124,7 +124,7 @@ Deno.test("api --data that is not JSON, or a file that is missing: exit 2, nothi
     { args: ["-X", "P@TCH", "--data", "{}"], says: /not an HTTP method/ },
   ];
   for (const { args, stdin, says } of cases) {
-    const api = await runCli(["api", "/user", ...args], {
+    const api = await cli(["api", "/user", ...args], {
       home: t.home,
       ...(stdin === undefined ? {} : { stdin }),
     });
@@ -175,7 +175,7 @@ Deno.test("api with a full URL on another origin is refused: the token is never 
       `${looker.emulator.lookerUrl}/api/4.0/user`,
     ]
   ) {
-    const api = await runCli(["api", url], { home: t.home });
+    const api = await cli(["api", url], { home: t.home });
     assert.equal(api.code, 2, api.stderr);
     assert.equal(api.stdout, "");
     assert.match(api.stderr, /refusing to send the access token/);
@@ -188,9 +188,9 @@ Deno.test("api with a full URL on another origin is refused: the token is never 
 Deno.test("api with an --issuer profile and no --api-url: the token goes to the issuer's origin only (exit 2 elsewhere)", async () => {
   await using t = await tempHome();
   await using op = await startOidcProvider();
-  const login = await runCli(
+  const login = await cli(
     ["login", "--issuer", op.issuer, "--client-id", op.clientId],
-    { home: t.home, env: browserEnv() },
+    { home: t.home, person: scriptedPerson() },
   );
   assert.equal(login.code, 0, login.stderr);
   const { tokens } = await readTokenFile(t.tokenFile());
@@ -198,7 +198,7 @@ Deno.test("api with an --issuer profile and no --api-url: the token goes to the 
   for (
     const url of [`${elsewhere.base}/x`, "http://192.0.2.1/", "https://a.test/"]
   ) {
-    const api = await runCli(["api", url], { home: t.home });
+    const api = await cli(["api", url], { home: t.home });
     assert.equal(api.code, 2, `${url}: ${api.stderr}`);
     assert.equal(api.stdout, "");
     assert.match(api.stderr, /refusing to send the access token/);
@@ -207,7 +207,7 @@ Deno.test("api with an --issuer profile and no --api-url: the token goes to the 
   }
   assert.deepEqual(elsewhere.requests, [], "nothing reached the other server");
   // The issuer's own origin (its userinfo endpoint) gets the token.
-  const me = await runCli(["api", `${op.issuer}/me`], { home: t.home });
+  const me = await cli(["api", `${op.issuer}/me`], { home: t.home });
   assert.equal(me.code, 0, me.stderr);
   assert.equal(typeof JSON.parse(me.stdout).sub, "string");
 });
@@ -215,7 +215,7 @@ Deno.test("api with an --issuer profile and no --api-url: the token goes to the 
 Deno.test("api refuses plain http to an API URL off loopback unless the profile was signed in with --insecure-http", async () => {
   await using t = await tempHome();
   await using op = await startOidcProvider();
-  const login = await runCli([
+  const login = await cli([
     "login",
     "--issuer",
     op.issuer,
@@ -223,9 +223,9 @@ Deno.test("api refuses plain http to an API URL off loopback unless the profile 
     op.clientId,
     "--api-url",
     "http://192.0.2.1/",
-  ], { home: t.home, env: browserEnv() });
+  ], { home: t.home, person: scriptedPerson() });
   assert.equal(login.code, 0, login.stderr);
-  const api = await runCli(["api", "/x"], { home: t.home });
+  const api = await cli(["api", "/x"], { home: t.home });
   assert.equal(api.code, 2, api.stderr);
   assert.match(api.stderr, /plain http to 192\.0\.2\.1/);
   assert.match(api.stderr, /--insecure-http/, "says how to allow it");
@@ -272,7 +272,7 @@ Deno.test("an API 401 on a token that still looks valid: api refreshes once and 
   await using looker = await startLooker();
   const { file } = await signIn(t, looker);
   looker.emulator.expireAccessTokens();
-  const api = await runCli(["api", "/user"], { home: t.home });
+  const api = await cli(["api", "/user"], { home: t.home });
   assert.equal(api.code, 0, api.stderr);
   assert.equal(JSON.parse(api.stdout).email, "ada@example.com");
   assert.equal(looker.emulator.stats.refreshes, 1);
@@ -290,7 +290,7 @@ Deno.test("an API 401 that a refresh does not cure: exit 1 after exactly one ref
     if (grantType === "refresh_token") looker.emulator.expireAccessTokens();
     return response;
   };
-  const api = await runCli(["api", "/user"], { home: t.home });
+  const api = await cli(["api", "/user"], { home: t.home });
   assert.equal(api.code, 1, api.stderr);
   assert.match(api.stderr, /401 Requires authentication\./);
   assert.match(api.stderr, /sign in again/);
@@ -307,7 +307,7 @@ Deno.test("an API 401 and a refused refresh (the session ended elsewhere): exit 
     headers: { authorization: `Bearer ${file.tokens.accessToken}` },
   });
   assert.equal(out.status, 204);
-  const api = await runCli(["api", "/user"], { home: t.home });
+  const api = await cli(["api", "/user"], { home: t.home });
   assert.equal(api.code, 3, api.stderr);
   assert.equal(api.stdout, "");
   assert.match(api.stderr, /sign in again/);
@@ -319,7 +319,7 @@ Deno.test("api keeps the query string: /user?fields=email,id", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
   await signIn(t, looker);
-  const api = await runCli(["api", "/user?fields=email,id"], { home: t.home });
+  const api = await cli(["api", "/user?fields=email,id"], { home: t.home });
   assert.equal(api.code, 0, api.stderr);
   assert.deepEqual(JSON.parse(api.stdout), {
     email: "ada@example.com",
@@ -329,7 +329,7 @@ Deno.test("api keeps the query string: /user?fields=email,id", async () => {
 
 Deno.test("api without a sign-in: exit 3", async () => {
   await using t = await tempHome();
-  const api = await runCli(["api", "/user"], { home: t.home });
+  const api = await cli(["api", "/user"], { home: t.home });
   assert.equal(api.code, 3, api.stderr);
   assert.equal(api.stdout, "");
   assert.match(api.stderr, /looker-oauth login/);

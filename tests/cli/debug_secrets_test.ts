@@ -6,32 +6,29 @@
 // `code_verifier` parameter either.
 import assert from "node:assert/strict";
 import {
-  browserEnv,
+  cli,
   type CliResult,
   expireTokenFile,
-  poll,
-  readIfExists,
   readTokenFile,
-  runCli,
   startLooker,
   tempHome,
 } from "../_cli.ts";
+import { type Person, scriptedPerson } from "../_io.ts";
 
 Deno.test("with --debug, no output of a whole session holds a token or code, except token's stdout", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
   const { emulator } = looker;
   const home = t.home;
-  const codeFile = `${t.dir}/code.txt`;
   const secrets = new Set<string>();
   const runs: { what: string; result: CliResult; token?: string }[] = [];
   const run = async (
     args: string[],
-    options: { env?: Record<string, string>; expect?: number } = {},
+    options: { person?: Person; expect?: number } = {},
   ) => {
-    const result = await runCli(["--debug", ...args], {
+    const result = await cli(["--debug", ...args], {
       home,
-      ...(options.env ? { env: options.env } : {}),
+      ...(options.person ? { person: options.person } : {}),
     });
     assert.equal(result.code, options.expect ?? 0, result.stderr);
     runs.push({ what: args.join(" "), result });
@@ -55,11 +52,10 @@ Deno.test("with --debug, no output of a whole session holds a token or code, exc
   };
   const current = async () => (await readTokenFile(t.tokenFile())).tokens;
 
-  await run(["login", ...looker.loginArgs], {
-    env: browserEnv({ codeFile }),
-  });
-  const code = await poll(() => readIfExists(codeFile), "the code");
-  assert.ok(code.length > 0);
+  const person = scriptedPerson();
+  await run(["login", ...looker.loginArgs], { person });
+  const code = person.visits[0]?.code;
+  assert.ok(code && code.length > 0);
   secrets.add(code);
 
   let tokens = await current();

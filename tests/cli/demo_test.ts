@@ -1,42 +1,45 @@
 // `looker-oauth demo`: the whole flow against the built-in emulator, in one
 // command, leaving nothing behind.
 import assert from "node:assert/strict";
-import { browserEnv, exists, runCli, tempHome } from "../_cli.ts";
+import { cli, exists, runCli, tempHome } from "../_cli.ts";
+import { type Person, scriptedPerson } from "../_io.ts";
 
 const CASES: {
   name: string;
   args: string[];
-  env: Record<string, string>;
+  person?: Person;
+  /** Run as a process (the first thing a new user runs). */
+  process?: boolean;
   says: RegExp;
 }[] = [
   {
     name: "demo --auto",
     args: ["demo", "--auto"],
-    env: {},
+    process: true,
     says: /No browser here \(or --auto\): playing the person/,
   },
   {
     name: "demo with no BROWSER and no DISPLAY (plays the person itself)",
     args: ["demo"],
-    env: {},
     says: /No browser here \(or --auto\): playing the person/,
   },
   {
     name: "demo with a $BROWSER (the person clicks through the pages)",
     args: ["demo"],
-    env: browserEnv(),
+    person: scriptedPerson(),
     says: /Sign in with any e-mail and password/,
   },
 ];
 
-for (const { name, args, env, says } of CASES) {
+for (const { name, args, person, process, says } of CASES) {
   Deno.test(`${name}: exit 0, the user JSON on stdout, no temporary home left behind`, async () => {
     await using t = await tempHome();
     const tmp = `${t.dir}/tmp`;
     await Deno.mkdir(tmp);
-    const demo = await runCli(args, {
+    const demo = await (process ? runCli : cli)(args, {
       home: t.home,
-      env: { ...env, TMPDIR: tmp },
+      env: { TMPDIR: tmp },
+      ...(person ? { person } : {}),
     });
     assert.equal(demo.code, 0, demo.stderr);
     assert.deepEqual(JSON.parse(demo.stdout), {
@@ -71,7 +74,7 @@ for (const { name, args, env, says } of CASES) {
 Deno.test("demo --home DIR keeps its state there, and the tokens are gone after its logout", async () => {
   await using t = await tempHome();
   const dir = `${t.dir}/demo-home`;
-  const demo = await runCli(["demo", "--auto", "--home", dir], {
+  const demo = await cli(["demo", "--auto", "--home", dir], {
     home: t.home,
   });
   assert.equal(demo.code, 0, demo.stderr);

@@ -1,6 +1,6 @@
 // --help, --version, and usage errors (exit 2), for every command.
 import assert from "node:assert/strict";
-import { DENO_JSON, exists, lines, runCli, tempHome } from "../_cli.ts";
+import { cli, DENO_JSON, exists, lines, runCli, tempHome } from "../_cli.ts";
 
 const COMMANDS = [
   "login",
@@ -20,7 +20,7 @@ Deno.test("--help for every command: exit 0, the usage on stdout, nothing else d
     { command, args: ["help", command] },
   ]);
   const results = await Promise.all(
-    runs.map(({ args }) => runCli(args, { home: t.home })),
+    runs.map(({ args }) => cli(args, { home: t.home })),
   );
   results.forEach((result, i) => {
     const { command, args } = runs[i]!;
@@ -53,7 +53,7 @@ Deno.test("looker-oauth --help lists every command; with no command the overview
 
 Deno.test("--version prints the version from deno.json", async () => {
   await using t = await tempHome();
-  const version = await runCli(["--version"], { home: t.home });
+  const version = await cli(["--version"], { home: t.home });
   assert.equal(version.code, 0, version.stderr);
   assert.equal(version.stdout, `looker-oauth ${DENO_JSON.version}\n`);
 });
@@ -83,7 +83,7 @@ Deno.test("usage errors exit 2 and say what is wrong on stderr", async () => {
     { args: ["register"], says: [/.+/] },
   ];
   const results = await Promise.all(
-    cases.map(({ args }) => runCli(args, { home: t.home })),
+    cases.map(({ args }) => cli(args, { home: t.home })),
   );
   results.forEach((result, i) => {
     const { args, says } = cases[i]!;

@@ -1,27 +1,29 @@
-// `looker-oauth login`, end to end: the CLI as a subprocess, the scripted
-// browser as $BROWSER, the Looker emulator and oidc-provider on loopback.
+// `looker-oauth login`: in-process with the scripted person, the Looker
+// emulator and oidc-provider on loopback; as a process for the whole flow
+// (a real $BROWSER program) and for Ctrl-C.
 import assert from "node:assert/strict";
 import { browse } from "../../src/emulator/user_agent.ts";
 import { startOidcProvider } from "../_oidc_provider.ts";
 import { assertPortFree, freePort, HAS_IPV6 } from "../_ports.ts";
 import {
-  browserEnv,
+  cli,
   type CliResult,
   exists,
   expireTokenFile,
   hasStackTrace,
   lines,
   modeOf,
-  poll,
-  readIfExists,
   readTokenFile,
   runCli,
+  SCRIPTED_BROWSER,
   signIn,
   spawnCli,
+  startCli,
   startLooker,
   tempHome,
   urlIn,
 } from "../_cli.ts";
+import { scriptedPerson } from "../_io.ts";
 
 Deno.test("login → token → api /user → status → logout, then token and api need a sign-in (exit 3)", async () => {
   await using t = await tempHome();
@@ -31,7 +33,7 @@ Deno.test("login → token → api /user → status → logout, then token and a
 
   const login = await runCli(["login", ...looker.loginArgs], {
     home,
-    env: browserEnv(),
+    env: { BROWSER: SCRIPTED_BROWSER },
   });
   assert.equal(login.code, 0, login.stderr);
   assert.equal(login.stdout, "", "login prints nothing on stdout");
@@ -104,7 +106,7 @@ Deno.test("login with an access token about to expire: the refresh made for the 
   assert.equal(looker.emulator.stats.refreshes, 1);
   assert.match(stderr, /Signed in to .* as /);
   // The saved refresh token is the rotated one: using it is no reuse.
-  const api = await runCli(["api", "/user"], { home: t.home });
+  const api = await cli(["api", "/user"], { home: t.home });
   assert.equal(api.code, 0, api.stderr);
   assert.equal(looker.emulator.stats.refreshes, 2);
   assert.equal(looker.emulator.stats.refreshReuses, 0);
@@ -114,10 +116,10 @@ Deno.test("login --issuer against oidc-provider: discovery, any-port 127.0.0.1 r
   await using t = await tempHome();
   await using op = await startOidcProvider();
   const home = t.home;
-  const log = `${t.dir}/browser.log`;
-  const login = await runCli(
+  const person = scriptedPerson();
+  const login = await cli(
     ["login", "--issuer", op.issuer, "--client-id", op.clientId],
-    { home, env: browserEnv({ log }) },
+    { home, person },
   );
   assert.equal(login.code, 0, login.stderr);
   assert.equal(login.stdout, "");
@@ -128,47 +130,45 @@ Deno.test("login --issuer against oidc-provider: discovery, any-port 127.0.0.1 r
   assert.equal(redirect.hostname, "127.0.0.1");
   assert.notEqual(redirect.port, "");
   assert.equal(url.searchParams.get("code_challenge_method"), "S256");
-  const visit = JSON.parse(
-    await poll(() => readIfExists(log), "the browser's log"),
-  );
-  assert.equal(visit.callback.status, 200, "the receiver accepted the iss");
+  const [visit] = person.visits;
+  assert.equal(visit?.callback?.status, 200, "the receiver accepted the iss");
   assert.equal(op.stats.serverErrors.length, 0);
 
   const { tokens } = await readTokenFile(t.tokenFile());
   assert.ok(tokens.refreshToken, "offline_access gave a refresh token");
-  const token = await runCli(["token"], { home });
+  const token = await cli(["token"], { home });
   assert.equal(token.code, 0, token.stderr);
   assert.equal(token.stdout, `${tokens.accessToken}\n`);
 
   await expireTokenFile(t.tokenFile());
-  const refreshed = await runCli(["token"], { home });
+  const refreshed = await cli(["token"], { home });
   assert.equal(refreshed.code, 0, refreshed.stderr);
   assert.equal(op.stats.refreshes, 1);
   const after = await readTokenFile(t.tokenFile());
   assert.equal(refreshed.stdout, `${after.tokens.accessToken}\n`);
   assert.notEqual(after.tokens.accessToken, tokens.accessToken);
 
-  const status = await runCli(["status", "--json"], { home });
+  const status = await cli(["status", "--json"], { home });
   assert.equal(status.code, 0, status.stderr);
   const shown = JSON.parse(status.stdout);
   assert.deepEqual(shown.server, { kind: "oauth", issuer: op.issuer });
   assert.equal(shown.clientId, op.clientId);
 
-  const logout = await runCli(["logout"], { home });
+  const logout = await cli(["logout"], { home });
   assert.equal(logout.code, 0, logout.stderr);
   assert.ok(op.stats.revocations >= 1, "the tokens were revoked");
   assert.equal(await exists(t.tokenFile()), false);
-  assert.equal((await runCli(["token"], { home })).code, 3);
+  assert.equal((await cli(["token"], { home })).code, 3);
 });
 
 Deno.test("login --no-browser: prints the URL, asks again after a wrong paste, then takes the redirected URL from stdin", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
-  await using cli = spawnCli(["login", ...looker.loginArgs, "--no-browser"], {
+  // A browser that would fail the test if it were opened.
+  const person = scriptedPerson();
+  await using cli = startCli(["login", ...looker.loginArgs, "--no-browser"], {
     home: t.home,
-    // A $BROWSER that would fail the test if it were started.
-    env: browserEnv({ log: `${t.dir}/browser.log` }),
-    stdin: true,
+    person,
   });
   await cli.stderr.waitFor(/Then paste here/);
   const url = urlIn(cli.stderr.text);
@@ -202,15 +202,14 @@ Deno.test("login --no-browser: prints the URL, asks again after a wrong paste, t
   assert.match(result.stderr, /Signed in to .* as Ada Lovelace/);
   assert.equal(looker.emulator.stats.codeExchanges, 1);
   assert.ok(await exists(t.tokenFile()));
-  assert.equal(await exists(`${t.dir}/browser.log`), false, "no browser run");
+  assert.deepEqual(person.opened, [], "no browser opened");
 });
 
 Deno.test("login --no-browser with nothing pasted: the browser on this machine may still finish the sign-in", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
-  await using cli = spawnCli(["login", ...looker.loginArgs, "--no-browser"], {
+  await using cli = startCli(["login", ...looker.loginArgs, "--no-browser"], {
     home: t.home,
-    stdin: true,
   });
   await cli.stderr.waitFor(/Then paste here/);
   await cli.closeStdin(); // stdin ends: the receiver keeps waiting
@@ -231,16 +230,14 @@ for (const address of ["127.0.0.1", "::1"] as const) {
     fn: async () => {
       await using t = await tempHome();
       await using looker = await startLooker();
-      const log = `${t.dir}/browser.log`;
-      const login = await runCli(["login", ...looker.loginArgs], {
+      const person = scriptedPerson({ loopback: address });
+      const login = await cli(["login", ...looker.loginArgs], {
         home: t.home,
-        env: browserEnv({ loopback: address, log }),
+        person,
       });
       assert.equal(login.code, 0, login.stderr);
-      const visit = JSON.parse(
-        await poll(() => readIfExists(log), "the browser's log"),
-      );
-      assert.deepEqual(visit.callback, {
+      const [visit] = person.visits;
+      assert.deepEqual(visit?.callback, {
         status: 200,
         path: "/callback",
         via: address,
@@ -255,9 +252,9 @@ Deno.test("login with the redirect port in use: exit 1, and the message names th
   await using looker = await startLooker();
   const busy = Deno.listen({ hostname: "127.0.0.1", port: looker.port });
   try {
-    const login = await runCli(["login", ...looker.loginArgs], {
+    const login = await cli(["login", ...looker.loginArgs], {
       home: t.home,
-      env: browserEnv(),
+      person: scriptedPerson(),
     });
     assert.equal(login.code, 1, login.stderr);
     assert.match(login.stderr, new RegExp(`port ${looker.port}\\b`));
@@ -273,9 +270,9 @@ Deno.test("login with the redirect port in use: exit 1, and the message names th
 Deno.test("login --timeout 1 with a browser that never comes back: exit 1, port freed, no token file", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
-  const login = await runCli(["login", ...looker.loginArgs, "--timeout", "1"], {
+  const login = await cli(["login", ...looker.loginArgs, "--timeout", "1"], {
     home: t.home,
-    env: browserEnv({ mode: "noop" }),
+    person: scriptedPerson({ away: true }),
   });
   assert.equal(login.code, 1, login.stderr);
   assert.match(login.stderr, /no answer from the browser within 1 s/);
@@ -290,7 +287,7 @@ Deno.test("Ctrl-C (SIGINT) during login: exit 130, port freed, no token file", a
   await using looker = await startLooker();
   await using cli = spawnCli(["login", ...looker.loginArgs], {
     home: t.home,
-    env: browserEnv({ mode: "noop" }),
+    env: { BROWSER: "true" }, // opens nothing: the person never comes back
   });
   await cli.stderr.waitFor(/Ctrl-C to cancel/);
   cli.child.kill("SIGINT");
@@ -342,9 +339,8 @@ async function exitWithin(
 Deno.test("login while a neighbour holds a half-sent request open: the tokens are saved and login exits", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
-  await using cli = spawnCli(["login", ...looker.loginArgs, "--no-browser"], {
+  await using cli = startCli(["login", ...looker.loginArgs, "--no-browser"], {
     home: t.home,
-    stdin: true,
   });
   await cli.stderr.waitFor(/Then paste here/);
   const neighbour = await holdHalfRequest(looker.port);
@@ -367,7 +363,7 @@ Deno.test("Ctrl-C during login while a neighbour holds a half-sent request open:
   await using looker = await startLooker();
   await using cli = spawnCli(["login", ...looker.loginArgs], {
     home: t.home,
-    env: browserEnv({ mode: "noop" }),
+    env: { BROWSER: "true" }, // opens nothing: the person never comes back
   });
   await cli.stderr.waitFor(/Ctrl-C to cancel/);
   const neighbour = await holdHalfRequest(looker.port);
@@ -382,13 +378,31 @@ Deno.test("Ctrl-C during login while a neighbour holds a half-sent request open:
   }
 });
 
+Deno.test("Ctrl-C during login, in-process: the interrupt is watched only while waiting, exit 130, port freed", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await using cli = startCli(["login", ...looker.loginArgs], {
+    home: t.home,
+    person: scriptedPerson({ away: true }),
+  });
+  await cli.stderr.waitFor(/Ctrl-C to cancel/);
+  assert.equal(cli.pressCtrlC(), true, "login watched Ctrl-C");
+  const result = await cli.result();
+  assert.equal(result.code, 130, result.stderr);
+  assert.match(result.stderr, /cancelled/);
+  assert.equal(cli.pressCtrlC(), false, "and stopped watching it");
+  assertPortFree(looker.port);
+  assert.equal(await exists(t.tokenFile()), false);
+  assert.equal(looker.emulator.stats.codeExchanges, 0);
+});
+
 Deno.test("a declined consent: exit 1, the message says so, no token file", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
-  const log = `${t.dir}/browser.log`;
-  const login = await runCli(["login", ...looker.loginArgs], {
+  const person = scriptedPerson({ decision: "deny" });
+  const login = await cli(["login", ...looker.loginArgs], {
     home: t.home,
-    env: browserEnv({ decision: "deny", log }),
+    person,
   });
   assert.equal(login.code, 1, login.stderr);
   assert.match(login.stderr, /declined/);
@@ -396,10 +410,8 @@ Deno.test("a declined consent: exit 1, the message says so, no token file", asyn
   assert.ok(!hasStackTrace(login.stderr), login.stderr);
   assert.equal(await exists(t.tokenFile()), false);
   assert.equal(looker.emulator.stats.codeExchanges, 0);
-  const visit = JSON.parse(
-    await poll(() => readIfExists(log), "the browser's log"),
-  );
-  assert.equal(visit.callback.status, 403, "the page says declined too");
+  const [visit] = person.visits;
+  assert.equal(visit?.callback?.status, 403, "the page says declined too");
 });
 
 Deno.test("a 503 at the code exchange: exit 1, no token file, the exchange not retried", async () => {
@@ -413,9 +425,9 @@ Deno.test("a 503 at the code exchange: exit 1, no token file, the exchange not r
       headers: { "content-type": "text/html" },
     });
   };
-  const login = await runCli(["login", ...looker.loginArgs], {
+  const login = await cli(["login", ...looker.loginArgs], {
     home: t.home,
-    env: browserEnv(),
+    person: scriptedPerson(),
   });
   assert.equal(login.code, 1, login.stderr);
   assert.match(login.stderr, /503/);
@@ -436,9 +448,10 @@ Deno.test("settings: flags > LOOKER_OAUTH_* > LOOKERSDK_BASE_URL > looker.ini > 
   const exchanges = () =>
     [e1, e2, e3, e4, e5].map((e) => e.emulator.stats.codeExchanges);
   const login = async (args: string[], env: Record<string, string> = {}) => {
-    const result = await runCli(["login", ...args], {
+    const result = await cli(["login", ...args], {
       home,
-      env: { ...browserEnv(), ...env },
+      env,
+      person: scriptedPerson(),
     });
     assert.equal(result.code, 0, result.stderr);
   };
@@ -488,7 +501,7 @@ Deno.test("settings: flags > LOOKER_OAUTH_* > LOOKERSDK_BASE_URL > looker.ini > 
   await login([...e1.loginArgs], own);
   assert.deepEqual(exchanges(), [3, 1, 1, 1, 1]);
 
-  const status = await runCli(["status", "--json"], { home });
+  const status = await cli(["status", "--json"], { home });
   assert.equal(status.code, 0, status.stderr);
   const shown = JSON.parse(status.stdout);
   assert.deepEqual(shown.server, {
@@ -505,8 +518,7 @@ Deno.test("settings: flags > LOOKER_OAUTH_* > LOOKERSDK_BASE_URL > looker.ini > 
 
 Deno.test("login's usage errors exit 2 before any network or browser", async () => {
   await using t = await tempHome();
-  const log = `${t.dir}/browser.log`;
-  const env = browserEnv({ log });
+  const person = scriptedPerson();
   const cases: [string[], RegExp][] = [
     [["login", "--client-id", "x"], /no server to sign in to/],
     [["login", "--looker-url", "http://127.0.0.1:9"], /no client id/],
@@ -552,7 +564,7 @@ Deno.test("login's usage errors exit 2 before any network or browser", async () 
     ],
   ];
   const results = await Promise.all(
-    cases.map(([args]) => runCli(args, { home: t.home, env })),
+    cases.map(([args]) => cli(args, { home: t.home, person })),
   );
   results.forEach((result, i) => {
     assert.equal(result.code, 2, result.stderr);
@@ -560,7 +572,7 @@ Deno.test("login's usage errors exit 2 before any network or browser", async () 
     assert.equal(lines(result.stderr).length, 2, result.stderr);
     assert.match(result.stderr, /looker-oauth login --help/);
   });
-  assert.equal(await exists(log), false);
+  assert.deepEqual(person.opened, [], "no browser opened");
   assert.equal(await exists(t.home), false, "nothing written");
 });
 
@@ -609,29 +621,27 @@ for (
   Deno.test(`login --issuer with ${name} in the callback: exit 1, the code is never exchanged`, async () => {
     await using t = await tempHome();
     await using op = await startOidcProvider();
-    const log = `${t.dir}/browser.log`;
-    const login = await runCli(
+    const person = scriptedPerson({ tamper: { ...tamper } });
+    const login = await cli(
       ["login", "--issuer", op.issuer, "--client-id", op.clientId],
-      { home: t.home, env: browserEnv({ log, tamper: { ...tamper } }) },
+      { home: t.home, person },
     );
     assert.equal(login.code, 1, login.stderr);
     assert.match(login.stderr, /\biss\b/);
     assert.ok(!hasStackTrace(login.stderr), login.stderr);
     assert.equal(op.stats.tokenRequests, 0, "no code exchange");
     assert.equal(await exists(t.tokenFile()), false);
-    const visit = JSON.parse(
-      await poll(() => readIfExists(log), "the browser's log"),
-    );
-    assert.equal(visit.callback.status, 400);
+    const [visit] = person.visits;
+    assert.equal(visit?.callback?.status, 400);
   });
 }
 
 Deno.test("login --issuer to a provider that requires a nonce: signs in, and the ID token carries the nonce sent", async () => {
   await using t = await tempHome();
   await using op = await startOidcProvider({ requireNonce: true });
-  const login = await runCli(
+  const login = await cli(
     ["login", "--issuer", op.issuer, "--client-id", op.clientId],
-    { home: t.home, env: browserEnv({ log: `${t.dir}/browser.log` }) },
+    { home: t.home, person: scriptedPerson() },
   );
   assert.equal(login.code, 0, login.stderr);
   const nonce = urlIn(login.stderr).searchParams.get("nonce");
@@ -652,11 +662,11 @@ Deno.test("login --issuer to a provider that matches redirect URIs exactly: the 
     exactRedirectUris: true,
     redirectUris: [fixed],
   });
-  const log = `${t.dir}/browser.log`;
+  const person = scriptedPerson();
   const args = ["login", "--issuer", op.issuer, "--client-id", op.clientId];
-  const login = await runCli([...args, "--timeout", "3"], {
+  const login = await cli([...args, "--timeout", "3"], {
     home: t.home,
-    env: browserEnv({ log }),
+    person,
   });
   assert.equal(login.code, 1, login.stderr);
   const picked = urlIn(login.stderr).searchParams.get("redirect_uri")!;
@@ -676,16 +686,14 @@ Deno.test("login --issuer to a provider that matches redirect URIs exactly: the 
     "and again with the timeout",
   );
   assert.ok(!hasStackTrace(login.stderr), login.stderr);
-  const visit = JSON.parse(
-    await poll(() => readIfExists(log), "the browser's log"),
-  );
-  assert.equal(visit.status, 400, "the provider showed its error page");
+  const [visit] = person.visits;
+  assert.equal(visit?.status, 400, "the provider showed its error page");
   assert.equal(op.stats.tokenRequests, 0);
   assert.equal(await exists(t.tokenFile()), false);
 
-  const again = await runCli([...args, "--redirect-uri", fixed], {
+  const again = await cli([...args, "--redirect-uri", fixed], {
     home: t.home,
-    env: browserEnv(),
+    person: scriptedPerson(),
   });
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /--redirect-uri/);
@@ -766,16 +774,16 @@ Deno.test("unsafe endpoints are refused before any browser starts (issue 4 #15)"
         response_types_supported: "code",
         ...endpoints,
       };
-      const log = `${home.dir}/browser.log`;
-      const login = await runCli(
+      const person = scriptedPerson();
+      const login = await cli(
         ["login", "--issuer", origin, "--client-id", "cli"],
-        { home: home.home, env: browserEnv({ log }) },
+        { home: home.home, person },
       );
       assert.equal(login.code, 1, login.stderr);
       assert.match(login.stderr, says);
       assert.doesNotMatch(login.stderr, /Opening the browser/);
       assert.ok(!hasStackTrace(login.stderr), login.stderr);
-      assert.equal(await exists(log), false, "no browser was started");
+      assert.deepEqual(person.opened, [], "no browser was started");
       assert.equal(await exists(`${home.dir}/PWNED`), false);
       assert.equal(await exists(home.tokenFile()), false);
     });
@@ -783,7 +791,7 @@ Deno.test("unsafe endpoints are refused before any browser starts (issue 4 #15)"
   await t.step(
     "Looker on http: off this machine, without --insecure-http",
     async () => {
-      const login = await runCli([
+      const login = await cli([
         "login",
         "--looker-url",
         "http://looker.example.com",
@@ -791,7 +799,7 @@ Deno.test("unsafe endpoints are refused before any browser starts (issue 4 #15)"
         "http://looker.example.com:19999",
         "--client-id",
         "cli",
-      ], { home: home.home, env: browserEnv() });
+      ], { home: home.home, person: scriptedPerson() });
       assert.equal(login.code, 1, login.stderr);
       assert.match(login.stderr, /http:\/\/ on looker\.example\.com/);
       assert.match(login.stderr, /not a loopback host/);

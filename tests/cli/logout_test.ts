@@ -6,23 +6,23 @@ import {
   startOidcProvider,
 } from "../_oidc_provider.ts";
 import {
-  browserEnv,
+  cli,
   exists,
   expireTokenFile,
   readTokenFile,
-  runCli,
   signIn,
   startLooker,
   type TempHome,
   tempHome,
 } from "../_cli.ts";
+import { scriptedPerson } from "../_io.ts";
 
 /** Signs in to a fresh oidc-provider with `login --issuer`. */
 async function signInToProvider(t: TempHome, options: OidcProviderOptions) {
   const op = await startOidcProvider(options);
-  const login = await runCli(
+  const login = await cli(
     ["login", "--issuer", op.issuer, "--client-id", op.clientId],
-    { home: t.home, env: browserEnv() },
+    { home: t.home, person: scriptedPerson() },
   );
   assert.equal(login.code, 0, login.stderr);
   return { op, file: await readTokenFile(t.tokenFile()) };
@@ -34,7 +34,7 @@ Deno.test("logout ends the session on Looker, deletes the tokens, keeps the sett
   const { emulator } = looker;
   const { file } = await signIn(t, looker);
 
-  const logout = await runCli(["logout"], { home: t.home });
+  const logout = await cli(["logout"], { home: t.home });
   assert.equal(logout.code, 0, logout.stderr);
   assert.equal(logout.stdout, "");
   assert.match(logout.stderr, /Signed out of/);
@@ -59,16 +59,19 @@ Deno.test("logout ends the session on Looker, deletes the tokens, keeps the sett
   assert.equal((await refresh.json()).error, "invalid_grant");
 
   for (const args of [["token"], ["api", "/user"]]) {
-    const after = await runCli(args, { home: t.home });
+    const after = await cli(args, { home: t.home });
     assert.equal(after.code, 3, after.stderr);
   }
   const config = JSON.parse(await Deno.readTextFile(`${t.home}/config.json`));
   assert.equal(config.profiles.default.clientId, looker.clientId);
 
-  const again = await runCli(["login"], { home: t.home, env: browserEnv() });
+  const again = await cli(["login"], {
+    home: t.home,
+    person: scriptedPerson(),
+  });
   assert.equal(again.code, 0, again.stderr);
   assert.equal(emulator.stats.codeExchanges, 2);
-  assert.equal((await runCli(["token"], { home: t.home })).code, 0);
+  assert.equal((await cli(["token"], { home: t.home })).code, 0);
 });
 
 Deno.test("logout with an expired access token refreshes it first, so Looker can end the session", async () => {
@@ -76,7 +79,7 @@ Deno.test("logout with an expired access token refreshes it first, so Looker can
   await using looker = await startLooker();
   await signIn(t, looker);
   await expireTokenFile(t.tokenFile());
-  const logout = await runCli(["logout"], { home: t.home });
+  const logout = await cli(["logout"], { home: t.home });
   assert.equal(logout.code, 0, logout.stderr);
   assert.equal(looker.emulator.stats.refreshes, 1);
   assert.equal(looker.emulator.stats.logouts, 1);
@@ -88,12 +91,12 @@ Deno.test("logout when Looker cannot be reached: exit 1, the tokens are kept, an
   const looker = await startLooker();
   const { file } = await signIn(t, looker);
   await looker.emulator.close();
-  const logout = await runCli(["logout"], { home: t.home });
+  const logout = await cli(["logout"], { home: t.home });
   assert.equal(logout.code, 1, logout.stderr);
   assert.match(logout.stderr, /logout --local/);
   assert.deepEqual(await readTokenFile(t.tokenFile()), file);
 
-  const local = await runCli(["logout", "--local"], { home: t.home });
+  const local = await cli(["logout", "--local"], { home: t.home });
   assert.equal(local.code, 0, local.stderr);
   assert.match(local.stderr, /not contacted/);
   assert.equal(await exists(t.tokenFile()), false);
@@ -101,7 +104,7 @@ Deno.test("logout when Looker cannot be reached: exit 1, the tokens are kept, an
 
 Deno.test("logout when not signed in: exit 0, nothing to do", async () => {
   await using t = await tempHome();
-  const logout = await runCli(["logout"], { home: t.home });
+  const logout = await cli(["logout"], { home: t.home });
   assert.equal(logout.code, 0, logout.stderr);
   assert.match(logout.stderr, /nothing to do/);
   assert.equal(logout.stdout, "");
@@ -114,14 +117,14 @@ Deno.test("logout when the provider does not let a public client revoke: exit 0 
     revocationAnswer: "401",
   });
   await using _op = op;
-  const logout = await runCli(["logout"], { home: t.home });
+  const logout = await cli(["logout"], { home: t.home });
   assert.equal(logout.code, 0, logout.stderr);
   assert.equal(op.stats.revocations, 1);
   assert.equal(await exists(t.tokenFile()), false);
   assert.match(logout.stderr, /^warning: .*public client/m);
   assert.match(logout.stderr, /client_secret_basic/);
   assert.doesNotMatch(logout.stderr, /could not reach|kept/);
-  assert.equal((await runCli(["token"], { home: t.home })).code, 3);
+  assert.equal((await cli(["token"], { home: t.home })).code, 3);
 });
 
 Deno.test("logout when the provider refuses the client for good: exit 0, the local tokens are deleted, and it says the server refused", async () => {
@@ -130,7 +133,7 @@ Deno.test("logout when the provider refuses the client for good: exit 0, the loc
     revocationAnswer: "invalid_client",
   });
   await using _op = op;
-  const logout = await runCli(["logout"], { home: t.home });
+  const logout = await cli(["logout"], { home: t.home });
   assert.equal(logout.code, 0, logout.stderr);
   assert.equal(await exists(t.tokenFile()), false);
   assert.match(logout.stderr, /^warning: .* refused .*invalid_client/m);
@@ -154,7 +157,7 @@ for (
     });
     await using _op = op;
     await setUp(op);
-    const logout = await runCli(["logout"], { home: t.home });
+    const logout = await cli(["logout"], { home: t.home });
     assert.equal(logout.code, 1, logout.stderr);
     assert.match(logout.stderr, says);
     assert.match(logout.stderr, /tokens are kept/);

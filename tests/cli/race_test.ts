@@ -5,9 +5,9 @@
 // nobody may be logged out.
 import assert from "node:assert/strict";
 import {
+  cli,
   expireTokenFile,
   readTokenFile,
-  runCli,
   signIn,
   spawnCli,
   startLooker,
@@ -127,7 +127,7 @@ Deno.test(`${PROCESSES} concurrent 'token' processes on an expired token: one re
       assert.equal(emulator.stats.refreshReuses, 0, "no retired token reused");
 
       // Nobody was logged out: the new token works.
-      const api = await runCli(["api", "/user"], { home: t.home });
+      const api = await cli(["api", "/user"], { home: t.home });
       assert.equal(api.code, 0, api.stderr);
       assert.equal(JSON.parse(api.stdout).email, "ada@example.com");
       assert.equal(emulator.stats.refreshes, round);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startLookerEmulator } from "../../src/emulator/looker_emulator.ts";
-import { runCli, tempHome } from "../_cli.ts";
+import { cli, tempHome } from "../_cli.ts";
 
 Deno.test("register creates the app with an API3 key from LOOKERSDK_* and login then works with it", async () => {
   await using t = await tempHome();
@@ -21,7 +21,7 @@ Deno.test("register creates the app with an API3 key from LOOKERSDK_* and login 
     "My CLI",
     "--json",
   ];
-  const created = await runCli(args, { home: t.home, env });
+  const created = await cli(args, { home: t.home, env });
   assert.equal(created.code, 0, created.stderr);
   const app = JSON.parse(created.stdout);
   assert.equal(app.client_guid, "my-cli");
@@ -32,11 +32,11 @@ Deno.test("register creates the app with an API3 key from LOOKERSDK_* and login 
   assert.ok(!created.stderr.includes(emulator.apiCredentials.clientSecret));
   assert.ok(!created.stdout.includes(emulator.apiCredentials.clientSecret));
 
-  const again = await runCli(args, { home: t.home, env });
+  const again = await cli(args, { home: t.home, env });
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /unchanged/);
 
-  const moved = await runCli(
+  const moved = await cli(
     args.map((a) =>
       a === "http://localhost:8123/callback"
         ? "http://localhost:8124/callback"
@@ -64,14 +64,14 @@ Deno.test("register with a wrong API3 key exits 1 with a hint, and without one e
     "--redirect-uri",
     "http://localhost:8123/callback",
   ];
-  const wrong = await runCli(base, {
+  const wrong = await cli(base, {
     home: t.home,
     env: { LOOKERSDK_CLIENT_ID: "nope", LOOKERSDK_CLIENT_SECRET: "nope" },
   });
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /hint: check the API3 client id and secret/);
 
-  const missing = await runCli(base, { home: t.home });
+  const missing = await cli(base, { home: t.home });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /LOOKERSDK_CLIENT_ID/);
 });

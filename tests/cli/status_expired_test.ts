@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runCli, signIn, startLooker, tempHome } from "../_cli.ts";
+import { cli, signIn, startLooker, tempHome } from "../_cli.ts";
 
 Deno.test("status exits 3 when the access token expired and there is no refresh token", async () => {
   await using t = await tempHome();
@@ -10,7 +10,7 @@ Deno.test("status exits 3 when the access token expired and there is no refresh 
   delete file.tokens.refreshToken;
   file.tokens.expiresAt = Date.now() - 1000;
   await Deno.writeTextFile(path, JSON.stringify(file));
-  const status = await runCli(["status", "--json"], { home: t.home });
+  const status = await cli(["status", "--json"], { home: t.home });
   assert.equal(status.code, 3, status.stderr);
   const json = JSON.parse(status.stdout);
   assert.equal(json.signedIn, false);

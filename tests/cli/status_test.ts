@@ -1,14 +1,14 @@
 // `looker-oauth status`, end to end: who, where, until when; offline.
 import assert from "node:assert/strict";
 import {
-  browserEnv,
+  cli,
   expireTokenFile,
   readTokenFile,
-  runCli,
   signIn,
   startLooker,
   tempHome,
 } from "../_cli.ts";
+import { scriptedPerson } from "../_io.ts";
 
 Deno.test("status shows who is signed in, where, with which client, and until when, offline and without tokens", async () => {
   await using t = await tempHome();
@@ -17,7 +17,7 @@ Deno.test("status shows who is signed in, where, with which client, and until wh
   const { emulator } = looker;
   const before = { ...emulator.stats };
 
-  const human = await runCli(["status"], { home: t.home });
+  const human = await cli(["status"], { home: t.home });
   assert.equal(human.code, 0, human.stderr);
   const [first, ...rest] = human.stdout.trimEnd().split("\n");
   assert.equal(
@@ -37,7 +37,7 @@ Deno.test("status shows who is signed in, where, with which client, and until wh
   assert.match(fields["access token"]!, /^valid for \d+ min/);
   assert.match(fields["refresh token"]!, /^yes/);
 
-  const json = await runCli(["status", "--json"], { home: t.home });
+  const json = await cli(["status", "--json"], { home: t.home });
   assert.equal(json.code, 0, json.stderr);
   const status = JSON.parse(json.stdout);
   assert.equal(status.profile, "default");
@@ -75,10 +75,10 @@ Deno.test("status with an expired access token: still signed in (exit 0), says i
   await using looker = await startLooker();
   await signIn(t, looker);
   await expireTokenFile(t.tokenFile());
-  const human = await runCli(["status"], { home: t.home });
+  const human = await cli(["status"], { home: t.home });
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /access token:\s+expired \d+ s ago/);
-  const json = await runCli(["status", "--json"], { home: t.home });
+  const json = await cli(["status", "--json"], { home: t.home });
   assert.equal(json.code, 0, json.stderr);
   assert.equal(JSON.parse(json.stdout).accessToken.expired, true);
   assert.equal(looker.emulator.stats.refreshes, 0);
@@ -88,11 +88,11 @@ Deno.test("status with an expired access token: still signed in (exit 0), says i
 
 Deno.test("status when not signed in: exit 3, in both forms", async () => {
   await using t = await tempHome();
-  const human = await runCli(["status"], { home: t.home });
+  const human = await cli(["status"], { home: t.home });
   assert.equal(human.code, 3, human.stderr);
   assert.match(human.stdout, /^Not signed in \(profile "default"\)\.$/m);
   assert.match(human.stderr, /looker-oauth login --looker-url URL/);
-  const json = await runCli(["status", "--json", "--profile", "work"], {
+  const json = await cli(["status", "--json", "--profile", "work"], {
     home: t.home,
   });
   assert.equal(json.code, 3, json.stderr);
@@ -105,19 +105,19 @@ Deno.test("status when not signed in: exit 3, in both forms", async () => {
 Deno.test("status and token use the profile from --profile or LOOKER_OAUTH_PROFILE", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
-  const work = await runCli(
+  const work = await cli(
     ["login", ...looker.loginArgs, "--profile", "work"],
     {
       home: t.home,
-      env: browserEnv(),
+      person: scriptedPerson(),
     },
   );
   assert.equal(work.code, 0, work.stderr);
   const { tokens } = await readTokenFile(t.tokenFile("work"));
-  assert.equal((await runCli(["status"], { home: t.home })).code, 3);
-  const byFlag = await runCli(["token", "--profile", "work"], { home: t.home });
+  assert.equal((await cli(["status"], { home: t.home })).code, 3);
+  const byFlag = await cli(["token", "--profile", "work"], { home: t.home });
   assert.equal(byFlag.stdout, `${tokens.accessToken}\n`);
-  const byEnv = await runCli(["status", "--json"], {
+  const byEnv = await cli(["status", "--json"], {
     home: t.home,
     env: { LOOKER_OAUTH_PROFILE: "work" },
   });

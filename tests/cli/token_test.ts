@@ -1,8 +1,10 @@
-// `looker-oauth token`, end to end: the cached token, refresh, and every way
-// a refresh can fail (issue 4: #17, #18, #21, #23, #24, #25).
+// `looker-oauth token`: its flags, the cached token, refresh, and every way
+// a refresh can fail; in-process, one run as a process for stdout's purity.
 import assert from "node:assert/strict";
+import { UsageError } from "../../src/cli/_args.ts";
+import { parseToken } from "../../src/cli/token.ts";
 import {
-  browserEnv,
+  cli,
   exists,
   expireTokenFile,
   hasStackTrace,
@@ -14,6 +16,32 @@ import {
   startLooker,
   tempHome,
 } from "../_cli.ts";
+import { scriptedPerson } from "../_io.ts";
+
+Deno.test("parseToken() reads --profile; anything else is a usage error", () => {
+  const env = () => undefined;
+  const cases: [string[], { profile: string | undefined } | RegExp][] = [
+    [[], { profile: undefined }],
+    [["--profile", "work"], { profile: "work" }],
+    [["--profile=work"], { profile: "work" }],
+    [["--profile"], /--profile needs a value/],
+    [["--profil", "x"], /did you mean --profile\?/],
+    [["extra"], /unexpected argument: extra/],
+  ];
+  for (const [argv, expected] of cases) {
+    if (expected instanceof RegExp) {
+      assert.throws(
+        () => parseToken(argv, env),
+        (err: unknown) =>
+          err instanceof UsageError && err.command === "token" &&
+          expected.test(err.message),
+        argv.join(" "),
+      );
+    } else {
+      assert.deepEqual(parseToken(argv, env), expected, argv.join(" "));
+    }
+  }
+});
 
 Deno.test("token prints the stored access token alone on one line, without asking the server", async () => {
   await using t = await tempHome();
@@ -31,7 +59,7 @@ Deno.test("token prints the stored access token alone on one line, without askin
 Deno.test("token without a sign-in: exit 3, nothing on stdout, a hint to sign in", async () => {
   await using t = await tempHome();
   for (const args of [["token"], ["token", "--profile", "work"]]) {
-    const token = await runCli(args, { home: t.home });
+    const token = await cli(args, { home: t.home });
     assert.equal(token.code, 3, token.stderr);
     assert.equal(token.stdout, "");
     assert.match(token.stderr, /not signed in/);
@@ -49,7 +77,7 @@ Deno.test("an expired access token: token refreshes once and prints the new toke
   await using looker = await startLooker();
   const { file } = await signIn(t, looker);
   await expireTokenFile(t.tokenFile());
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.equal(token.code, 0, token.stderr);
   assert.equal(looker.emulator.stats.refreshes, 1);
   const after = await readTokenFile(t.tokenFile());
@@ -59,7 +87,7 @@ Deno.test("an expired access token: token refreshes once and prints the new toke
   assert.ok(after.tokens.expiresAt > Date.now() + 60_000);
   assert.equal(await modeOf(t.tokenFile()), 0o600, "still 0600");
   // The new token works, and the next call needs no refresh.
-  const again = await runCli(["token"], { home: t.home });
+  const again = await cli(["token"], { home: t.home });
   assert.equal(again.stdout, token.stdout);
   assert.equal(looker.emulator.stats.refreshes, 1);
 });
@@ -69,7 +97,7 @@ Deno.test("a Looker that does not rotate: the refresh keeps the refresh token", 
   await using looker = await startLooker({ rotateRefreshTokens: false });
   const { file } = await signIn(t, looker);
   await expireTokenFile(t.tokenFile());
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.equal(token.code, 0, token.stderr);
   const after = await readTokenFile(t.tokenFile());
   assert.equal(after.tokens.refreshToken, file.tokens.refreshToken);
@@ -87,7 +115,7 @@ Deno.test("a refused refresh (the grant was revoked): exit 3 'sign in again', an
   });
   assert.equal(out.status, 204);
   await expireTokenFile(t.tokenFile());
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.equal(token.code, 3, token.stderr);
   assert.equal(token.stdout, "");
   assert.match(token.stderr, /sign in again/);
@@ -95,7 +123,7 @@ Deno.test("a refused refresh (the grant was revoked): exit 3 'sign in again', an
   assert.equal(looker.emulator.stats.refreshes, 1);
   assert.equal(await exists(t.tokenFile()), false);
   // Signed out now: no further request.
-  const again = await runCli(["token"], { home: t.home });
+  const again = await cli(["token"], { home: t.home });
   assert.equal(again.code, 3);
   assert.equal(looker.emulator.stats.refreshes, 1);
 });
@@ -110,7 +138,7 @@ Deno.test("a Looker that answers refresh_token, scope and id_token as null: sign
   assert.equal(typeof file.tokens.refreshToken, "string");
   assert.equal("scope" in file.tokens, false, "a null scope is no scope");
   await expireTokenFile(t.tokenFile());
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.equal(token.code, 0, token.stderr);
   assert.equal(looker.emulator.stats.refreshes, 1);
   const after = await readTokenFile(t.tokenFile());
@@ -118,7 +146,7 @@ Deno.test("a Looker that answers refresh_token, scope and id_token as null: sign
   assert.equal(token.stdout, `${after.tokens.accessToken}\n`);
   // And again: the kept refresh token still works.
   await expireTokenFile(t.tokenFile());
-  const again = await runCli(["token"], { home: t.home });
+  const again = await cli(["token"], { home: t.home });
   assert.equal(again.code, 0, again.stderr);
   assert.equal(looker.emulator.stats.refreshes, 2);
 });
@@ -134,7 +162,7 @@ for (const status of [400, 401, 403] as const) {
     });
     assert.equal(out.status, 204);
     await expireTokenFile(t.tokenFile());
-    const token = await runCli(["token"], { home: t.home });
+    const token = await cli(["token"], { home: t.home });
     assert.equal(token.code, 3, token.stderr);
     assert.equal(token.stdout, "");
     assert.match(token.stderr, /sign in again/);
@@ -166,9 +194,9 @@ for (const [name, bad] of Object.entries(CONTROL)) {
     await using looker = await startLooker();
     const planted = `PLANTED-ACCESS-${bad}-TOKEN`;
     looker.emulator.tokenResponseFilter = plant("access_token", planted);
-    const login = await runCli(["login", ...looker.loginArgs], {
+    const login = await cli(["login", ...looker.loginArgs], {
       home: t.home,
-      env: browserEnv(),
+      person: scriptedPerson(),
     });
     assert.equal(login.code, 1, login.stderr);
     for (const text of [login.stdout, login.stderr]) {
@@ -181,12 +209,12 @@ for (const [name, bad] of Object.entries(CONTROL)) {
     await signIn(t, looker);
     await expireTokenFile(t.tokenFile());
     looker.emulator.tokenResponseFilter = plant("access_token", planted);
-    const token = await runCli(["token"], { home: t.home });
+    const token = await cli(["token"], { home: t.home });
     assert.equal(token.code, 1, token.stderr);
     assert.equal(token.stdout, "");
     assert.ok(!token.stderr.includes("PLANTED-ACCESS"), token.stderr);
     for (const command of [["api", "/user"], ["token"]]) {
-      const again = await runCli(command, { home: t.home });
+      const again = await cli(command, { home: t.home });
       assert.ok(!again.stdout.includes("PLANTED"), again.stdout);
       assert.ok(!again.stderr.includes("PLANTED"), again.stderr);
     }
@@ -217,7 +245,7 @@ Deno.test("a refused refresh while other tokens were saved meanwhile: those are 
       error_description: "The refresh token was already used",
     }, { status: 400 });
   };
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.equal(token.code, 0, token.stderr);
   assert.equal(token.stdout, "saved-by-someone-else\n");
   assert.deepEqual(await readTokenFile(t.tokenFile()), newer);
@@ -273,7 +301,7 @@ for (
       return failure(tokens.refreshToken, tokens.accessToken);
     };
     for (const debug of [[], ["--debug"]]) {
-      const token = await runCli(["token", ...debug], { home: t.home });
+      const token = await cli(["token", ...debug], { home: t.home });
       assert.equal(token.code, 1, token.stderr);
       assert.equal(token.stdout, "");
       assert.ok(token.stderr.trim().length > 0, "says what failed");
@@ -316,7 +344,7 @@ for (const [name, lost] of Object.entries(LOST)) {
       await response.body?.cancel(); // the rotation happened; the answer is lost
       return lost();
     };
-    const first = await runCli(["token"], { home: t.home });
+    const first = await cli(["token"], { home: t.home });
     assert.equal(first.code, 1, first.stderr);
     assert.equal(first.stdout, "");
     assert.ok(!hasStackTrace(first.stderr), first.stderr);
@@ -324,7 +352,7 @@ for (const [name, lost] of Object.entries(LOST)) {
     assert.equal(await Deno.readTextFile(t.tokenFile()), before);
 
     looker.emulator.tokenResponseFilter = undefined;
-    const second = await runCli(["token"], { home: t.home });
+    const second = await cli(["token"], { home: t.home });
     assert.equal(second.code, 3, second.stderr);
     assert.equal(second.stdout, "");
     assert.match(second.stderr, /sign in again/);
@@ -332,7 +360,7 @@ for (const [name, lost] of Object.entries(LOST)) {
     assert.equal(looker.emulator.stats.refreshReuses, 1);
     assert.equal(await exists(t.tokenFile()), false);
 
-    const third = await runCli(["token"], { home: t.home });
+    const third = await cli(["token"], { home: t.home });
     assert.equal(third.code, 3, third.stderr);
     assert.equal(looker.emulator.stats.refreshes, 2, "no retry loop");
   });
@@ -352,7 +380,7 @@ for (const [name, text] of Object.entries(CORRUPT)) {
     await signIn(t, looker);
     await Deno.writeTextFile(t.tokenFile(), text);
     for (const debug of [[], ["--debug"]]) {
-      const token = await runCli(["token", ...debug], { home: t.home });
+      const token = await cli(["token", ...debug], { home: t.home });
       assert.equal(token.code, 3, token.stderr);
       assert.equal(token.stdout, "");
       const about = lines(token.stderr).filter((line) =>
@@ -364,10 +392,10 @@ for (const [name, text] of Object.entries(CORRUPT)) {
       assert.ok(lines(token.stderr).length <= 3, token.stderr);
       assert.ok(!hasStackTrace(token.stderr), token.stderr);
     }
-    const status = await runCli(["status"], { home: t.home });
+    const status = await cli(["status"], { home: t.home });
     assert.equal(status.code, 3, status.stderr);
     assert.ok(!hasStackTrace(status.stderr), status.stderr);
-    const json = await runCli(["status", "--json"], { home: t.home });
+    const json = await cli(["status", "--json"], { home: t.home });
     assert.equal(json.code, 3, json.stderr);
     assert.equal(JSON.parse(json.stdout).signedIn, false);
     assert.equal(looker.emulator.stats.refreshes, 0);
@@ -379,7 +407,7 @@ Deno.test("a token file readable by others is tightened to 0600 (with a warning)
   await using looker = await startLooker();
   const { file } = await signIn(t, looker);
   await Deno.chmod(t.tokenFile(), 0o644);
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.equal(token.code, 0, token.stderr);
   assert.equal(token.stdout, `${file.tokens.accessToken}\n`);
   assert.match(token.stderr, /0600/);
@@ -393,7 +421,7 @@ Deno.test("a symlinked token file is refused, and its target never read", async 
   const elsewhere = `${t.dir}/elsewhere.json`;
   await Deno.rename(t.tokenFile(), elsewhere);
   await Deno.symlink(elsewhere, t.tokenFile());
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.notEqual(token.code, 0);
   assert.equal(token.stdout, "");
   assert.ok(!token.stderr.includes(file.tokens.accessToken));

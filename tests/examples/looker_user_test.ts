@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import {
-  browserEnv,
   cleanEnv,
   PERMISSIONS,
   ROOT_DIR,
+  SCRIPTED_BROWSER,
   startLooker,
   tempHome,
 } from "../_cli.ts";
@@ -41,7 +41,7 @@ Deno.test("examples/looker_user.ts signs in once, then reuses and refreshes the 
     LOOKER_API_URL: looker.emulator.apiUrl,
     LOOKER_CLIENT_ID: looker.clientId,
     LOOKER_REDIRECT_URI: looker.redirectUri,
-    ...browserEnv(),
+    BROWSER: SCRIPTED_BROWSER,
   };
   const first = await runExample(t.home, env);
   assert.equal(first.code, 0, first.stderr);

@@ -5,10 +5,10 @@ import { Looker40SDK } from "@looker/sdk";
 import { LookerSdkSession } from "../../src/looker_sdk/mod.ts";
 import { isOAuthError } from "../_errors.ts";
 import {
+  cli,
   exists,
   expireTokenFile,
   readTokenFile,
-  runCli,
   signIn,
   startLooker,
   tempHome,
@@ -54,8 +54,8 @@ Deno.test("LookerSdkSession refreshes an expired token once, through the session
   assert.notEqual(after.tokens.refreshToken, before.tokens.refreshToken);
   // The CLI refreshes with it later: no reuse, the grant is intact.
   await expireTokenFile(t.tokenFile());
-  const cli = await runCli(["api", "/api/4.0/user"], { home: t.home });
-  assert.equal(cli.code, 0, cli.stderr);
+  const api = await cli(["api", "/api/4.0/user"], { home: t.home });
+  assert.equal(api.code, 0, api.stderr);
   assert.equal(looker.emulator.stats.refreshes, 2);
   assert.equal(looker.emulator.stats.refreshReuses, 0);
 });
@@ -104,7 +104,7 @@ Deno.test("LookerSdkSession.logout() ends the grant on Looker and forgets the to
   assert.equal(looker.emulator.stats.logouts, 1);
   assert.equal(await exists(t.tokenFile()), false);
   assert.equal(session.isAuthenticated(), false);
-  const status = await runCli(["status"], { home: t.home });
+  const status = await cli(["status"], { home: t.home });
   assert.equal(status.code, 3);
   await assert.rejects(sdk.ok(sdk.me()));
 });
