@@ -249,7 +249,7 @@ Deno.test("api when the API cannot be reached: exit 1, naming the host and why (
     [tlsTo, new RegExp(`could not reach ${new URL(tlsTo).host}: .*TLS`)],
   ];
   for (const [apiUrl, said] of cases) {
-    const login = await runCli([
+    const login = await cli([
       "login",
       "--issuer",
       op.issuer,
@@ -257,9 +257,9 @@ Deno.test("api when the API cannot be reached: exit 1, naming the host and why (
       op.clientId,
       "--api-url",
       apiUrl,
-    ], { home: t.home, env: browserEnv() });
+    ], { home: t.home, person: scriptedPerson() });
     assert.equal(login.code, 0, login.stderr);
-    const api = await runCli(["api", "/x"], { home: t.home });
+    const api = await cli(["api", "/x"], { home: t.home });
     assert.equal(api.code, 1, api.stderr);
     assert.match(api.stderr, said);
     assert.doesNotMatch(api.stderr, /fetch failed/);

@@ -579,15 +579,15 @@ Deno.test("login's usage errors exit 2 before any network or browser", async () 
 Deno.test("login --timeout 86400 is accepted: the wait does not end at once", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
-  await using cli = spawnCli(
+  await using cli = startCli(
     ["login", ...looker.loginArgs, "--timeout", "86400"],
-    { home: t.home, env: browserEnv({ mode: "noop" }) },
+    { home: t.home, person: scriptedPerson({ away: true }) },
   );
   await cli.stderr.waitFor(/Ctrl-C to cancel/);
   // An overflowing timer fires within milliseconds; this one must not.
   const early = await exitWithin(cli, 1_500);
   assert.equal(early, undefined, early?.stderr);
-  cli.child.kill("SIGINT");
+  cli.pressCtrlC();
   const result = await cli.result();
   assert.equal(result.code, 130, result.stderr);
 });
@@ -596,7 +596,7 @@ Deno.test("login with a redirect URI that is not http says which scheme is wrong
   await using t = await tempHome();
   await using op = await startOidcProvider();
   for (const uri of ["myapp://callback", "com.example.app:/cb"]) {
-    const login = await runCli([
+    const login = await cli([
       "login",
       "--issuer",
       op.issuer,
@@ -604,7 +604,7 @@ Deno.test("login with a redirect URI that is not http says which scheme is wrong
       op.clientId,
       "--redirect-uri",
       uri,
-    ], { home: t.home, env: browserEnv() });
+    ], { home: t.home, person: scriptedPerson() });
     assert.equal(login.code, 1, login.stderr);
     assert.match(login.stderr, new RegExp(`uses ${uri.split(":")[0]}:`));
     assert.doesNotMatch(login.stderr, /\bnull\b/);
