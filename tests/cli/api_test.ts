@@ -147,7 +147,7 @@ Deno.test("api --data @file with bytes that are not UTF-8: exit 2, nothing sent 
   // The same JSON in ISO-8859-1: the byte 0xEB is not UTF-8.
   await Deno.writeFile(file, Uint8Array.from(json, (c) => c.charCodeAt(0)));
   const app = "/oauth_client_apps/latin1";
-  const api = await runCli(["api", app, "--data", `@${file}`], {
+  const api = await cli(["api", app, "--data", `@${file}`], {
     home: t.home,
   });
   assert.equal(api.code, 2, api.stderr);
@@ -155,7 +155,7 @@ Deno.test("api --data @file with bytes that are not UTF-8: exit 2, nothing sent 
   assert.equal(looker.emulator.stats.apiCalls, calls, "nothing was sent");
   // The same body in UTF-8 goes through unchanged.
   await Deno.writeTextFile(file, json);
-  const ok = await runCli(["api", app, "--data", `@${file}`], {
+  const ok = await cli(["api", app, "--data", `@${file}`], {
     home: t.home,
   });
   assert.equal(ok.code, 0, ok.stderr);

@@ -713,18 +713,18 @@ Deno.test("login --issuer to a provider with inaccurate metadata (no none, no re
     },
   });
   const args = ["login", "--issuer", op.issuer, "--client-id", op.clientId];
-  const login = await runCli(args, { home: t.home, env: browserEnv() });
+  const login = await cli(args, { home: t.home, person: scriptedPerson() });
   assert.equal(login.code, 0, login.stderr);
   await expireTokenFile(t.tokenFile());
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.equal(token.code, 0, token.stderr);
   assert.equal(op.stats.refreshes, 1);
   const { tokens } = await readTokenFile(t.tokenFile());
   assert.equal(token.stdout, `${tokens.accessToken}\n`);
 
-  const forged = await runCli(args, {
+  const forged = await cli(args, {
     home: t.home,
-    env: browserEnv({ tamper: { iss: "http://127.0.0.1:1" } }),
+    person: scriptedPerson({ tamper: { iss: "http://127.0.0.1:1" } }),
   });
   assert.equal(forged.code, 1, forged.stderr);
   assert.match(forged.stderr, /\biss\b/);

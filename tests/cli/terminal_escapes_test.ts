@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { DEFAULT_EMULATOR_USER } from "../../src/emulator/looker_emulator.ts";
 import { startOidcProvider } from "../_oidc_provider.ts";
 import { serveRecording } from "../_recording_server.ts";
-import { browserEnv, runCli, signIn, startLooker, tempHome } from "../_cli.ts";
+import { cli, signIn, startLooker, tempHome } from "../_cli.ts";
+import { scriptedPerson } from "../_io.ts";
 
 /** Retitles the terminal, clears it, moves the cursor home, rings the bell. */
 const HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x1b[H\r\x9b31m\u202eAda";
@@ -37,13 +38,13 @@ Deno.test("a hostile display name and e-mail: login's ✓ line and status show n
   assert.match(login.stderr, /✓ Signed in to .* as [^]*Ada/);
   assertNoControls(login.stderr, "login's stderr");
 
-  const status = await runCli(["status"], { home: t.home });
+  const status = await cli(["status"], { home: t.home });
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /\uFFFD/, "the controls are marked, not dropped");
   assertNoControls(status.stdout, "status");
   assertNoControls(status.stderr, "status's stderr");
 
-  const json = await runCli(["status", "--json"], { home: t.home });
+  const json = await cli(["status", "--json"], { home: t.home });
   assert.equal(json.code, 0, json.stderr);
   const shown = JSON.parse(json.stdout);
   assert.equal(shown.user.displayName, HOSTILE);
@@ -56,7 +57,7 @@ Deno.test("a hostile API error message: api's stderr shows no control characters
   await using api = serveRecording(() =>
     Response.json({ message: HOSTILE }, { status: 400 })
   );
-  const login = await runCli([
+  const login = await cli([
     "login",
     "--issuer",
     op.issuer,
@@ -64,9 +65,9 @@ Deno.test("a hostile API error message: api's stderr shows no control characters
     op.clientId,
     "--api-url",
     api.base,
-  ], { home: t.home, env: browserEnv() });
+  ], { home: t.home, person: scriptedPerson() });
   assert.equal(login.code, 0, login.stderr);
-  const call = await runCli(["api", "/x"], { home: t.home });
+  const call = await cli(["api", "/x"], { home: t.home });
   assert.equal(call.code, 1, call.stderr);
   assert.match(call.stderr, /failed: 400 [^]*Ada/);
   assertNoControls(call.stderr, "api's stderr");

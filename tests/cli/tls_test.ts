@@ -6,18 +6,19 @@
 import assert from "node:assert/strict";
 import { makePrivateCa } from "../_tls.ts";
 import {
-  browserEnv,
+  cli,
   expireTokenFile,
   readTokenFile,
-  runCli,
   startLooker,
   tempHome,
 } from "../_cli.ts";
+import { scriptedPerson } from "../_io.ts";
 import { LookerSdkSession } from "../../src/looker_sdk/mod.ts";
 import { Looker40SDK } from "@looker/sdk";
 
 async function tlsLooker() {
   const ca = await makePrivateCa();
+  const caPem = await Deno.readTextFile(ca.caFile);
   const looker = await startLooker({ tls: { cert: ca.cert, key: ca.key } });
   return {
     ca,
@@ -34,7 +35,7 @@ async function tlsLooker() {
       "30",
     ],
     /** The person's browser trusts the company CA, as its OS does. */
-    browser: browserEnv({ caPem: await Deno.readTextFile(ca.caFile) }),
+    person: () => scriptedPerson({ caPem }),
     async [Symbol.asyncDispose]() {
       await looker[Symbol.asyncDispose]();
       await ca[Symbol.asyncDispose]();
@@ -46,9 +47,9 @@ Deno.test("login to an instance with a private CA is refused without the CA file
   await using t = await tempHome();
   await using setup = await tlsLooker();
   assert.ok(setup.looker.emulator.apiUrl.startsWith("https://"));
-  const out = await runCli(["login", ...setup.discoverArgs], {
+  const out = await cli(["login", ...setup.discoverArgs], {
     home: t.home,
-    env: setup.browser,
+    person: setup.person(),
   });
   assert.equal(out.code, 1, out.stderr);
   assert.match(out.stderr, /certificate/i);
@@ -60,9 +61,9 @@ Deno.test("login --ca-file trusts the private CA, and token, api, logout and the
   await using t = await tempHome();
   await using setup = await tlsLooker();
   const { looker, ca } = setup;
-  const login = await runCli(
+  const login = await cli(
     ["login", ...setup.discoverArgs, "--ca-file", ca.caFile],
-    { home: t.home, env: setup.browser },
+    { home: t.home, person: setup.person() },
   );
   assert.equal(login.code, 0, login.stderr);
   const config = JSON.parse(await Deno.readTextFile(`${t.home}/config.json`));
@@ -71,14 +72,14 @@ Deno.test("login --ca-file trusts the private CA, and token, api, logout and the
 
   // A refresh (token) and an API call (api), over TLS, with no flag.
   await expireTokenFile(t.tokenFile());
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.equal(token.code, 0, token.stderr);
   assert.equal(
     token.stdout.trim(),
     (await readTokenFile(t.tokenFile())).tokens.accessToken,
   );
   assert.equal(looker.emulator.stats.refreshes, 1);
-  const api = await runCli(["api", "/user"], { home: t.home });
+  const api = await cli(["api", "/user"], { home: t.home });
   assert.equal(api.code, 0, api.stderr);
   assert.equal(JSON.parse(api.stdout).email, "ada@example.com");
 
@@ -91,7 +92,7 @@ Deno.test("login --ca-file trusts the private CA, and token, api, logout and the
   );
   assert.equal((await sdk.ok(sdk.me())).id, "1");
 
-  const logout = await runCli(["logout"], { home: t.home });
+  const logout = await cli(["logout"], { home: t.home });
   assert.equal(logout.code, 0, logout.stderr);
   assert.equal(looker.emulator.stats.logouts, 1);
 });
@@ -101,9 +102,10 @@ Deno.test("LOOKER_OAUTH_CA_FILE and looker.ini's ca_file (relative to the ini) a
   const { looker, ca } = setup;
   {
     await using t = await tempHome();
-    const out = await runCli(["login", ...setup.discoverArgs], {
+    const out = await cli(["login", ...setup.discoverArgs], {
       home: t.home,
-      env: { ...setup.browser, LOOKER_OAUTH_CA_FILE: ca.caFile },
+      env: { LOOKER_OAUTH_CA_FILE: ca.caFile },
+      person: setup.person(),
     });
     assert.equal(out.code, 0, out.stderr);
   }
@@ -115,7 +117,7 @@ Deno.test("LOOKER_OAUTH_CA_FILE and looker.ini's ca_file (relative to the ini) a
       `${t.dir}/conf/looker.ini`,
       `[Production]\nbase_url=${looker.emulator.apiUrl}\nca_file=company-ca.pem\n`,
     );
-    const out = await runCli(
+    const out = await cli(
       [
         "login",
         "--ini",
@@ -127,7 +129,7 @@ Deno.test("LOOKER_OAUTH_CA_FILE and looker.ini's ca_file (relative to the ini) a
         "--timeout",
         "30",
       ],
-      { home: t.home, env: setup.browser },
+      { home: t.home, person: setup.person() },
     );
     assert.equal(out.code, 0, out.stderr);
     const config = JSON.parse(
@@ -144,9 +146,10 @@ Deno.test("verify_ssl=false is answered with a pointer to --ca-file, never by sk
   await using t = await tempHome();
   await using setup = await tlsLooker();
   for (const value of ["false", "0"]) {
-    const out = await runCli(["login", ...setup.discoverArgs], {
+    const out = await cli(["login", ...setup.discoverArgs], {
       home: t.home,
-      env: { ...setup.browser, LOOKERSDK_VERIFY_SSL: value },
+      env: { LOOKERSDK_VERIFY_SSL: value },
+      person: setup.person(),
     });
     assert.equal(out.code, 1, out.stderr);
     assert.match(out.stderr, /LOOKERSDK_VERIFY_SSL/);
@@ -156,9 +159,9 @@ Deno.test("verify_ssl=false is answered with a pointer to --ca-file, never by sk
     `${t.dir}/looker.ini`,
     `[Looker]\nbase_url=${setup.looker.emulator.apiUrl}\nverify_ssl=False\n`,
   );
-  const out = await runCli(["login", ...setup.discoverArgs], {
+  const out = await cli(["login", ...setup.discoverArgs], {
     home: t.home,
-    env: setup.browser,
+    person: setup.person(),
   });
   assert.equal(out.code, 1, out.stderr);
   assert.match(out.stderr, /verify_ssl/);
@@ -170,9 +173,9 @@ Deno.test("login --ca-file with a missing or non-PEM file fails before anything 
   await using setup = await tlsLooker();
   await Deno.writeTextFile(`${t.dir}/not.pem`, "hello\n");
   for (const file of [`${t.dir}/missing.pem`, `${t.dir}/not.pem`]) {
-    const out = await runCli(
+    const out = await cli(
       ["login", ...setup.discoverArgs, "--ca-file", file],
-      { home: t.home, env: setup.browser },
+      { home: t.home, person: setup.person() },
     );
     assert.equal(out.code, 1, out.stderr);
     assert.match(out.stderr, /hint:/);

@@ -3,6 +3,7 @@
 // one line that says why, instead of hanging, crashing or waiting forever.
 import assert from "node:assert/strict";
 import {
+  cli,
   expireTokenFile,
   hasStackTrace,
   lines,
@@ -58,7 +59,7 @@ Deno.test({
     assert.equal(token.stdout, "");
     const about = lines(token.stderr).filter((l) => l.includes(t.tokenFile()));
     assert.equal(about.length, 1, token.stderr);
-    const status = await runCli(["status", "--json"], { home: t.home });
+    const status = await cli(["status", "--json"], { home: t.home });
     assert.equal(status.code, 3, status.stderr);
     assert.equal(JSON.parse(status.stdout).signedIn, false);
   },
@@ -93,7 +94,7 @@ for (const [what, change] of Object.entries(OUT_OF_RANGE)) {
         "/user",
       ]]
     ) {
-      const run = await runCli(args, { home: t.home });
+      const run = await cli(args, { home: t.home });
       assert.equal(run.code, 3, `${args.join(" ")}: ${run.stderr}`);
       assert.ok(!hasStackTrace(run.stderr), run.stderr);
       assert.ok(!(run.stdout + run.stderr).includes("\u001b"), "raw ESC");
@@ -112,7 +113,7 @@ Deno.test("a token file over 1 MiB reads as signed out (exit 3), without reading
     t.tokenFile(),
     JSON.stringify(file) + " ".repeat(2 * 1024 * 1024),
   );
-  const token = await runCli(["token"], { home: t.home });
+  const token = await cli(["token"], { home: t.home });
   assert.equal(token.code, 3, token.stderr);
   assert.equal(token.stdout, "");
 });
@@ -198,7 +199,7 @@ Deno.test("LOOKER_OAUTH_LOCK_TIMEOUT that is not a number of seconds is a usage 
   await signIn(t, looker);
   await expireTokenFile(t.tokenFile());
   for (const value of ["0", "-1", "soon", "1e9", "Infinity"]) {
-    const token = await runCli(["token"], {
+    const token = await cli(["token"], {
       home: t.home,
       env: { LOOKER_OAUTH_LOCK_TIMEOUT: value },
     });
