@@ -40,7 +40,10 @@ const CALLBACK_PARAMS = [
 export interface PendingStorageOptions {
   /**
    * The storage: `sessionStorage` by default, which belongs to this tab, so
-   * a callback opened in another tab finds nothing to finish.
+   * a callback opened in another tab finds nothing to finish. Keep it so:
+   * with `localStorage`, two tabs loading the same callback at the same
+   * moment could both redeem the code, and servers revoke what a reused code
+   * gave.
    */
   storage?: Storage;
   /** The storage key. Default {@linkcode DEFAULT_PENDING_KEY}. */
