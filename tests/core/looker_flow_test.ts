@@ -8,6 +8,7 @@ import {
   exchangeCode,
   lookerServer,
   MemoryTokenStore,
+  type OAuthError,
   parseCallback,
   type PendingAuthorization,
   refreshTokens,
@@ -16,7 +17,7 @@ import {
   TokenSession,
   type TokenSet,
 } from "../../src/core/mod.ts";
-import type { Decision } from "../../src/emulator/user_agent.ts";
+import { browse, type Decision } from "../../src/emulator/user_agent.ts";
 import {
   type LookerEmulator,
   type LookerEmulatorOptions,
@@ -398,4 +399,30 @@ Deno.test("TokenSession.signOut() logs out on Looker and clears the store", asyn
   assert.equal(setup.looker.stats.logouts, 1);
   assert.equal(await store.load(), undefined);
   await assert.rejects(refresh(setup, tokens), isOAuthError("invalid_grant"));
+});
+
+Deno.test("parseCallback() of the emulator's invalid_request for a missing PKCE challenge hints at PKCE, not at the redirect URI", async () => {
+  await using setup = await setUp();
+  const pending = await startAuthorization(setup.server, {
+    clientId: CLIENT_ID,
+    redirectUri: setup.receiver.redirectUri,
+  });
+  const url = new URL(pending.url);
+  url.searchParams.delete("code_challenge");
+  const page = await browse(url);
+  assert.equal(page.status, 200);
+  const callback = setup.receiver.callbacks.at(-1);
+  assert.ok(callback, "the emulator redirected back with an error");
+  let caught: unknown;
+  try {
+    parseCallback(setup.server, callback, { state: pending.state });
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(isOAuthError("authorization_error")(caught));
+  const err = caught as OAuthError;
+  assert.equal(err.error, "invalid_request");
+  assert.match(err.errorDescription ?? "", /code_challenge/);
+  assert.match(err.hint ?? "", /PKCE/);
+  assert.doesNotMatch(err.hint ?? "", /redirect/i);
 });
