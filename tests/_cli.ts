@@ -2,6 +2,9 @@
 // and person (tests/_io.ts), or `cli.ts` as a subprocess with the compiled
 // executable's permissions for what only a process shows; each in a fresh
 // state folder and a clean environment, against servers started by the test.
+import assert from "node:assert/strict";
+import { UsageError } from "../src/cli/_args.ts";
+import type { Env } from "../src/cli/_io.ts";
 import { main } from "../src/cli/main.ts";
 import {
   type LookerEmulator,
@@ -438,4 +441,31 @@ export async function signIn(
     );
   }
   return { ...result, file: await readTokenFile(t.tokenFile()) };
+}
+
+/**
+ * Asserts a command's `parseX(argv, env)` over a table: each row's argv
+ * gives exactly those options, or a `UsageError` for that command whose
+ * message matches the pattern.
+ */
+export function assertParses<Options>(
+  parse: (argv: string[], env: Env) => Options,
+  command: string,
+  table: readonly (readonly [string[], Options | RegExp])[],
+  env: Record<string, string> = {},
+): void {
+  for (const [argv, expected] of table) {
+    const what = `${command} ${argv.join(" ")}`;
+    if (expected instanceof RegExp) {
+      assert.throws(
+        () => parse(argv, (name) => env[name]),
+        (err: unknown) =>
+          err instanceof UsageError && err.command === command &&
+          expected.test(err.message),
+        what,
+      );
+    } else {
+      assert.deepEqual(parse(argv, (name) => env[name]), expected, what);
+    }
+  }
 }

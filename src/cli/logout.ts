@@ -6,7 +6,7 @@ import { parseArgs, str } from "./_args.ts";
 import { readConfig } from "./_config.ts";
 import { localState } from "./_profile.ts";
 import { EXIT } from "./_errors.ts";
-import type { Io } from "./_io.ts";
+import type { Env, Io } from "./_io.ts";
 import { shown } from "./_text.ts";
 import { openSession } from "./_session.ts";
 
@@ -27,19 +27,36 @@ Flags:
   --profile NAME   the profile (default: $LOOKER_OAUTH_PROFILE, else "default")
   --local          only delete the local tokens; do not contact the server`;
 
-export async function run(argv: string[], io: Io): Promise<number> {
+/** What `logout` was asked. */
+export interface LogoutOptions {
+  /** `--profile`, if given. */
+  readonly profile: string | undefined;
+  /** `--local`: delete the local tokens without contacting the server. */
+  readonly local: boolean;
+}
+
+/** Reads `logout`'s flags. */
+export function parseLogout(argv: string[], _env: Env): LogoutOptions {
   const args = parseArgs(
     argv,
     { string: ["profile"], boolean: ["local"] },
     "logout",
   );
-  const { home, profile: name, store } = localState(io, str(args, "profile"));
+  return { profile: str(args, "profile"), local: args.flags.local === true };
+}
+
+/** Ends the session on the server, then deletes the local tokens. */
+export async function runLogout(
+  options: LogoutOptions,
+  io: Io,
+): Promise<number> {
+  const { home, profile: name, store } = localState(io, options.profile);
   const config = await readConfig(home, io.err);
   if (!(await store.load())) {
     io.err(`Not signed in (profile "${name}"); nothing to do.`);
     return EXIT.ok;
   }
-  if (args.flags.local || !config.profiles[name]) {
+  if (options.local || !config.profiles[name]) {
     await store.clear();
     io.err(
       `Deleted the local tokens of profile "${name}" (the server was not contacted).`,

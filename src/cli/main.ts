@@ -79,11 +79,21 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
   status: {
     summary: "show who is signed in, where, and until when",
-    load: () => lazy("status").then(legacy),
+    load: () =>
+      lazy("status").then((m: typeof import("./status.ts")) => ({
+        HELP: m.HELP,
+        parse: m.parseStatus,
+        run: m.runStatus,
+      })),
   },
   logout: {
     summary: "end the session on the server and forget the tokens",
-    load: () => lazy("logout").then(legacy),
+    load: () =>
+      lazy("logout").then((m: typeof import("./logout.ts")) => ({
+        HELP: m.HELP,
+        parse: m.parseLogout,
+        run: m.runLogout,
+      })),
   },
   register: {
     summary: "register (or update) an OAuth client app with Looker",
@@ -181,7 +191,8 @@ async function dispatch(name: string, args: string[], io: Io): Promise<number> {
  * Imports `./<name>.ts` by a computed specifier, which `deno run` does not
  * follow ahead of time (see the module comment).
  */
-function lazy(name: string): Promise<LegacyModule> {
+// deno-lint-ignore no-explicit-any
+function lazy(name: string): Promise<any> {
   return import(new URL(`./${name}.ts`, import.meta.url).href);
 }
 

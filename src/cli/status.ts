@@ -4,7 +4,7 @@ import { readConfig } from "./_config.ts";
 import { localState } from "./_profile.ts";
 import { EXIT } from "./_errors.ts";
 import { shown } from "./_text.ts";
-import type { Io } from "./_io.ts";
+import type { Env, Io } from "./_io.ts";
 
 export const HELP = `Usage: looker-oauth status [--profile NAME] [--json]
 
@@ -17,13 +17,30 @@ Flags:
 
 Exit codes: 0 signed in (a refresh may be due); 3 not signed in.`;
 
-export async function run(argv: string[], io: Io): Promise<number> {
+/** What `status` was asked. */
+export interface StatusOptions {
+  /** `--profile`, if given. */
+  readonly profile: string | undefined;
+  /** `--json`: one JSON object on stdout. */
+  readonly json: boolean;
+}
+
+/** Reads `status`'s flags. */
+export function parseStatus(argv: string[], _env: Env): StatusOptions {
   const args = parseArgs(
     argv,
     { string: ["profile"], boolean: ["json"] },
     "status",
   );
-  const { home, profile: name, store } = localState(io, str(args, "profile"));
+  return { profile: str(args, "profile"), json: args.flags.json === true };
+}
+
+/** Shows who is signed in, where, and until when; reads local files only. */
+export async function runStatus(
+  options: StatusOptions,
+  io: Io,
+): Promise<number> {
+  const { home, profile: name, store } = localState(io, options.profile);
   const config = await readConfig(home, io.err);
   const profile = config.profiles[name];
   const tokens = await store.load();
@@ -58,7 +75,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     refreshToken: tokens ? tokens.refreshToken !== undefined : null,
     tokenFile: store.path,
   };
-  if (args.flags.json) {
+  if (options.json) {
     io.out(`${JSON.stringify(status, null, 2)}\n`);
     return signedIn ? EXIT.ok : EXIT.signIn;
   }

@@ -1,11 +1,13 @@
 // `looker-oauth logout`, end to end: the server ends the session, the local
 // tokens go, the profile's settings stay.
 import assert from "node:assert/strict";
+import { parseLogout } from "../../src/cli/logout.ts";
 import {
   type OidcProviderOptions,
   startOidcProvider,
 } from "../_oidc_provider.ts";
 import {
+  assertParses,
   cli,
   exists,
   expireTokenFile,
@@ -27,6 +29,16 @@ async function signInToProvider(t: TempHome, options: OidcProviderOptions) {
   assert.equal(login.code, 0, login.stderr);
   return { op, file: await readTokenFile(t.tokenFile()) };
 }
+
+Deno.test("parseLogout() reads --profile and --local", () => {
+  assertParses(parseLogout, "logout", [
+    [[], { profile: undefined, local: false }],
+    [["--local"], { profile: undefined, local: true }],
+    [["--profile=work", "--local"], { profile: "work", local: true }],
+    [["--locl"], /did you mean --local\?/],
+    [["--profile"], /--profile needs a value/],
+  ]);
+});
 
 Deno.test("logout ends the session on Looker, deletes the tokens, keeps the settings; login needs no flags afterwards", async () => {
   await using t = await tempHome();

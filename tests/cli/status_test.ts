@@ -1,6 +1,8 @@
 // `looker-oauth status`, end to end: who, where, until when; offline.
 import assert from "node:assert/strict";
+import { parseStatus } from "../../src/cli/status.ts";
 import {
+  assertParses,
   cli,
   expireTokenFile,
   readTokenFile,
@@ -9,6 +11,18 @@ import {
   tempHome,
 } from "../_cli.ts";
 import { scriptedPerson } from "../_io.ts";
+
+Deno.test("parseStatus() reads --profile and --json", () => {
+  assertParses(parseStatus, "status", [
+    [[], { profile: undefined, json: false }],
+    [["--json"], { profile: undefined, json: true }],
+    [["--profile", "work", "--json"], { profile: "work", json: true }],
+    [["--no-json"], { profile: undefined, json: false }],
+    [["--jsno"], /unknown flag --jsno/],
+    [["--json=yes"], /--json takes no value/],
+    [["work"], /unexpected argument: work/],
+  ]);
+});
 
 Deno.test("status shows who is signed in, where, with which client, and until when, offline and without tokens", async () => {
   await using t = await tempHome();

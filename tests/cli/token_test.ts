@@ -1,9 +1,9 @@
 // `looker-oauth token`: its flags, the cached token, refresh, and every way
 // a refresh can fail; in-process, one run as a process for stdout's purity.
 import assert from "node:assert/strict";
-import { UsageError } from "../../src/cli/_args.ts";
 import { parseToken } from "../../src/cli/token.ts";
 import {
+  assertParses,
   cli,
   exists,
   expireTokenFile,
@@ -19,28 +19,14 @@ import {
 import { scriptedPerson } from "../_io.ts";
 
 Deno.test("parseToken() reads --profile; anything else is a usage error", () => {
-  const env = () => undefined;
-  const cases: [string[], { profile: string | undefined } | RegExp][] = [
+  assertParses(parseToken, "token", [
     [[], { profile: undefined }],
     [["--profile", "work"], { profile: "work" }],
     [["--profile=work"], { profile: "work" }],
     [["--profile"], /--profile needs a value/],
     [["--profil", "x"], /did you mean --profile\?/],
     [["extra"], /unexpected argument: extra/],
-  ];
-  for (const [argv, expected] of cases) {
-    if (expected instanceof RegExp) {
-      assert.throws(
-        () => parseToken(argv, env),
-        (err: unknown) =>
-          err instanceof UsageError && err.command === "token" &&
-          expected.test(err.message),
-        argv.join(" "),
-      );
-    } else {
-      assert.deepEqual(parseToken(argv, env), expected, argv.join(" "));
-    }
-  }
+  ]);
 });
 
 Deno.test("token prints the stored access token alone on one line, without asking the server", async () => {
