@@ -5,7 +5,8 @@
  * @module
  */
 import type { HttpOptions } from "../core/http_options.ts";
-import { boundedFetch, lookerApiBase } from "../core/transport.ts";
+import { OAuthError } from "../core/errors.ts";
+import { boundedFetch, isTokenText, lookerApiBase } from "../core/transport.ts";
 import { lookerApiError } from "./api_error.ts";
 
 /** An OAuth client app as Looker stores it. */
@@ -61,7 +62,8 @@ export interface LookerAppRegistrationResult {
  * @returns What was done, and the app.
  * @throws {LookerApiError} When Looker refuses (`not_found` from the login
  *   means a wrong API3 key).
- * @throws {OAuthError} Transport errors.
+ * @throws {OAuthError} Transport errors; `invalid_response` when the API3
+ *   login gives no usable access token.
  *
  * @example
  * ```ts ignore
@@ -102,8 +104,16 @@ export async function registerLookerApp(
     });
   }
   const { access_token: token } = await login.json() as {
-    access_token: string;
+    access_token: unknown;
   };
+  // It goes into a header next: never let one quote it in a TypeError.
+  if (!isTokenText(token)) {
+    throw new OAuthError(
+      "invalid_response",
+      "the API3 login answered without a usable access token (missing, or with characters a token cannot have)",
+      { hint: "check the API URL: it must be the Looker API host" },
+    );
+  }
   const auth = {
     authorization: `Bearer ${token}`,
     "content-type": "application/json",

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { startLookerEmulator } from "../../src/emulator/looker_emulator.ts";
+import { registerLookerApp } from "../../src/looker/register.ts";
+import { isOAuthError } from "../_errors.ts";
+import { serveRecording } from "../_recording_server.ts";
 import { cli, tempHome } from "../_cli.ts";
 
 Deno.test("register creates the app with an API3 key from LOOKERSDK_* and login then works with it", async () => {
@@ -74,4 +77,28 @@ Deno.test("register with a wrong API3 key exits 1 with a hint, and without one e
   const missing = await cli(base, { home: t.home });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /LOOKERSDK_CLIENT_ID/);
+});
+
+Deno.test("registerLookerApp() refuses an API3 login token with control characters, never quoting it", async () => {
+  const planted = "PLANTED-API3-TOKEN\r\nX-Injected: 1";
+  await using looker = serveRecording((seen) =>
+    seen.path === "/api/4.0/login"
+      ? Response.json({ access_token: planted, token_type: "Bearer" })
+      : Response.json({ message: "Not found" }, { status: 404 })
+  );
+  await assert.rejects(
+    registerLookerApp({
+      apiUrl: looker.base,
+      apiClientId: "id",
+      apiClientSecret: "secret",
+      clientGuid: "app",
+      redirectUri: "http://localhost:8080/callback",
+    }),
+    (err: unknown) => {
+      isOAuthError("invalid_response")(err);
+      assert.ok(!Deno.inspect(err).includes("PLANTED"), Deno.inspect(err));
+      return true;
+    },
+  );
+  assert.deepEqual(looker.requests.map((r) => r.path), ["/api/4.0/login"]);
 });
