@@ -46,3 +46,4 @@ export * from "./src/looker/api_error.ts";
 export * from "./src/looker/api.ts";
 export * from "./src/looker/versions.ts";
 export * from "./src/looker/register.ts";
+export * from "./src/looker/http.ts";

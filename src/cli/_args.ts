@@ -23,12 +23,16 @@ export interface ArgSpec {
   alias?: Readonly<Record<string, string>>;
   /** Most positionals accepted. Default 0. */
   maxPositionals?: number;
+  /** String flags that may repeat: every value is kept, in order. */
+  repeatable?: readonly string[];
 }
 
 /** Parsed arguments. */
 export interface Args {
   readonly flags: Readonly<Record<string, string | boolean | undefined>>;
   readonly positionals: readonly string[];
+  /** The values of repeatable flags, in order. */
+  readonly lists: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -46,6 +50,8 @@ export function parseArgs(
   const alias: Record<string, string> = { h: "help", ...spec.alias };
   const flags: Record<string, string | boolean | undefined> = {};
   const positionals: string[] = [];
+  const repeatable = new Set(spec.repeatable ?? []);
+  const lists: Record<string, string[]> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
@@ -86,6 +92,7 @@ export function parseArgs(
         i++;
       }
       flags[name] = value;
+      if (repeatable.has(name)) (lists[name] ??= []).push(value);
     } else {
       throw unknown(`--${name}`, [...strings, ...booleans], command);
     }
@@ -96,7 +103,7 @@ export function parseArgs(
       command,
     );
   }
-  return { flags, positionals };
+  return { flags, positionals, lists };
 }
 
 function unknown(
@@ -130,6 +137,11 @@ function distance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
+}
+
+/** Reads every value of a repeatable flag. */
+export function list(args: Args, name: string): readonly string[] {
+  return args.lists[name] ?? [];
 }
 
 /** Reads a string flag. */

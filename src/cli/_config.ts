@@ -117,14 +117,21 @@ export async function readLookerIni(
   env: (name: string) => string | undefined,
   choice: IniChoice = {},
 ): Promise<
-  Settings & { path?: string; name?: string; verifySslOff?: boolean }
+  Settings & {
+    path?: string;
+    name?: string;
+    verifySslOff?: boolean;
+    timeout?: string;
+  }
 > {
   const { path, name, section } = await readLookerIniSection(env, choice);
   const settings: Settings & {
     path?: string;
     name?: string;
     verifySslOff?: boolean;
+    timeout?: string;
   } = path ? { path } : {};
+  if (section.timeout) settings.timeout = section.timeout;
   if (name) settings.name = name;
   if (section.base_url) settings.apiUrl = section.base_url;
   if (section.looker_url) settings.lookerUrl = section.looker_url;

@@ -5,6 +5,8 @@ import { TokenSession } from "../core/session.ts";
 import type { FileTokenStore, TokenBinding } from "../store/file_store.ts";
 import { caFileFetch } from "../store/ca_file.ts";
 import { profileServer } from "../store/profiles.ts";
+import { politeFetch } from "../looker/http.ts";
+import { VERSION } from "./_version.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { type Profile, readConfig } from "./_config.ts";
@@ -57,6 +59,54 @@ export function debugFetch(
   };
 }
 
+/** What every request to a server carries as `x-looker-appid`. */
+export const APP_ID = `looker-oauth/${VERSION}`;
+
+/**
+ * The `fetch` for a server: `x-looker-appid`, one wait-and-retry on a 429 or
+ * 503 with `Retry-After` (idempotent methods only), the API timeout if set,
+ * the instance's CA if any, and the --debug log of every attempt.
+ */
+export function serverFetch(
+  io: Io,
+  options: { base?: typeof fetch; timeoutSec?: number } = {},
+): typeof fetch {
+  return politeFetch({
+    fetch: debugFetch(io, options.base),
+    appId: APP_ID,
+    ...(options.timeoutSec === undefined
+      ? {}
+      : { timeout: options.timeoutSec * 1000 }),
+    onRetry: (wait, response) =>
+      io.err(
+        `looker-oauth: the server answered ${response.status}; retrying once in ${
+          Math.ceil(wait / 1000)
+        } s, as its Retry-After asks`,
+      ),
+  });
+}
+
+/**
+ * The API timeout in seconds: LOOKERSDK_TIMEOUT, else what `login` saved
+ * (from looker.ini's `timeout`); none by default.
+ */
+export function apiTimeout(io: Io, profile?: Profile): number | undefined {
+  const text = io.env("LOOKERSDK_TIMEOUT");
+  if (text === undefined || text === "") return profile?.timeout;
+  return parseTimeout(text, "LOOKERSDK_TIMEOUT");
+}
+
+/** A timeout in seconds (above 0, at most a day); a usage error otherwise. */
+export function parseTimeout(text: string, what: string): number {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
+    throw new CliError(`${what} must be a number of seconds (0 < s <= 86400)`, {
+      exitCode: EXIT.usage,
+    });
+  }
+  return seconds;
+}
+
 /** Reads the profile saved by `login`; exit 3 when there is none. */
 export async function loadProfile(
   home: string,
@@ -104,9 +154,16 @@ export async function openSession(
     // Looker repeats the redirect URI on refresh; other servers need none.
     ...(profile.kind === "looker" ? { redirectUri: profile.redirectUri } : {}),
     store,
-    fetch: debugFetch(io, base),
+    fetch: serverFetch(io, {
+      ...(base ? { base } : {}),
+      ...timeoutOption(apiTimeout(io, profile)),
+    }),
     now: () => io.now(),
     ...(apiUrl === undefined ? {} : { apiUrl }),
   });
   return { session, profile, server, store };
+}
+
+function timeoutOption(seconds: number | undefined): { timeoutSec?: number } {
+  return seconds === undefined ? {} : { timeoutSec: seconds };
 }

@@ -1,6 +1,6 @@
 // `looker-oauth api`: one API call with the signed-in session.
 import { lookerApiPath } from "../looker/api.ts";
-import { parseArgs, str, UsageError } from "./_args.ts";
+import { list, parseArgs, str, UsageError } from "./_args.ts";
 import { localState } from "./_profile.ts";
 import { assertApiTarget } from "./_api_target.ts";
 import { CliError, EXIT } from "./_errors.ts";
@@ -9,7 +9,7 @@ import type { Io } from "./_io.ts";
 import { openSession } from "./_session.ts";
 
 export const HELP =
-  `Usage: looker-oauth api [-X METHOD] PATH [--data JSON|@FILE|-] [--profile NAME]
+  `Usage: looker-oauth api [-X METHOD] PATH [--data JSON|@FILE|-] [-q K=V]... [-H 'N: V']... [-i]
 
 Calls the Looker API as the signed-in user and prints the response body on
 stdout (pretty JSON on a terminal). The token is refreshed when needed, and
@@ -22,22 +22,38 @@ once more if the API answers 401.
   -X, --method M   GET (default), or POST when --data is given
   --data D         a JSON body: the JSON itself, @file to read a file, or -
                    to read stdin
+  -q, --query K=V  add a query parameter (repeatable; encoded for you)
+  -H, --header 'Name: value'
+                   add a request header (repeatable); Authorization is the
+                   session's own and cannot be set
+  -i, --include    print the status line and response headers before the body
   --profile NAME   the profile (default: $LOOKER_OAUTH_PROFILE, else "default")
 
 Examples:
   looker-oauth api /user
   looker-oauth api -X PATCH /user/1 --data '{"first_name":"Ada"}'
   looker-oauth api /api/versions
+  looker-oauth api /users/search -q email=ada@example.com -q fields=id,email
+  looker-oauth api -i /user
+
+Requests carry x-looker-appid: looker-oauth/<version>. A 429 or 503 with
+Retry-After is waited for and retried once (not for POST or PATCH).
+LOOKERSDK_TIMEOUT (seconds; else looker.ini's timeout at login) bounds the
+call.
 
 Exit codes: 0 2xx; 1 any other status (Looker's message on stderr); 3 not
 signed in.`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
-    string: ["method", "data", "profile"],
-    alias: { X: "method", d: "data" },
+    string: ["method", "data", "profile", "query", "header"],
+    boolean: ["include"],
+    alias: { X: "method", d: "data", q: "query", H: "header", i: "include" },
+    repeatable: ["query", "header"],
     maxPositionals: 1,
   }, "api");
+  const query = list(args, "query").map(parseQuery);
+  const extraHeaders = list(args, "header").map(parseHeader);
   const path = args.positionals[0];
   if (!path) {
     throw new UsageError("which path? e.g. looker-oauth api /user", "api");
@@ -74,14 +90,25 @@ export async function run(argv: string[], io: Io): Promise<number> {
     profile,
     name,
   );
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
+  if (query.length > 0) {
+    const url = new URL(target, profile.apiUrl ?? profile.lookerUrl);
+    for (const [key, value] of query) url.searchParams.append(key, value);
+    target = url.href;
+  }
+  const headers = new Headers({ accept: "application/json" });
+  if (body !== undefined) headers.set("content-type", "application/json");
+  for (const [key, value] of extraHeaders) headers.set(key, value);
   const response = await session.fetch(target, {
     method,
     headers,
     ...(body === undefined ? {} : { body }),
   });
   const bytes = new Uint8Array(await response.arrayBuffer());
+  if (args.flags.include) {
+    const lines = [`HTTP ${response.status} ${response.statusText}`.trimEnd()];
+    response.headers.forEach((value, key) => lines.push(`${key}: ${value}`));
+    io.out(`${lines.join("\n")}\n\n`);
+  }
   const type = response.headers.get("content-type") ?? "";
   if (/json/i.test(type)) {
     const text = new TextDecoder().decode(bytes);
@@ -165,4 +192,40 @@ async function readBody(data: string, io: Io): Promise<string> {
     );
   }
   return text;
+}
+
+/** `-q key=value`: the key may not be empty; the value may. */
+function parseQuery(text: string): [string, string] {
+  const eq = text.indexOf("=");
+  if (eq < 1) {
+    throw new UsageError(
+      `-q takes key=value (e.g. -q fields=id,email), not ${
+        JSON.stringify(text)
+      }`,
+      "api",
+    );
+  }
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+/** `-H 'Name: value'`: an RFC 9110 token name and a one-line value. */
+function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(":");
+  const name = colon < 0 ? "" : text.slice(0, colon).trim();
+  const value = colon < 0 ? "" : text.slice(colon + 1).trim();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
+    throw new UsageError(
+      `-H takes 'Name: value' (e.g. -H 'Accept: text/csv'), not ${
+        JSON.stringify(text)
+      }`,
+      "api",
+    );
+  }
+  if (name.toLowerCase() === "authorization") {
+    throw new UsageError(
+      "-H Authorization cannot be set: the session sends its own token",
+      "api",
+    );
+  }
+  return [name, value];
 }

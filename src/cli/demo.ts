@@ -6,7 +6,7 @@ import { registerLookerApp } from "../looker/register.ts";
 import { parseArgs, str, UsageError } from "./_args.ts";
 import { EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
-import { debugFetch, openSession } from "./_session.ts";
+import { openSession, serverFetch } from "./_session.ts";
 import { signIn } from "./login.ts";
 
 export const HELP = `Usage: looker-oauth demo [--auto] [--home DIR]
@@ -65,7 +65,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     say(`   POST /api/4.0/oauth_client_apps/${CLIENT_ID} with an API3 key,`);
     say(`   redirect URI ${redirectUri} (Looker accepts exactly this one)`);
     await registerLookerApp({
-      fetch: debugFetch(io),
+      fetch: serverFetch(io),
       apiUrl: emulator.apiUrl,
       apiClientId: emulator.apiCredentials.clientId,
       apiClientSecret: emulator.apiCredentials.clientSecret,

@@ -30,7 +30,7 @@ import { CliError, EXIT, UNTRUSTED_CERTIFICATE_HINT } from "./_errors.ts";
 import { shown } from "./_text.ts";
 import { profileName } from "./_profile.ts";
 import { type Io, lines } from "./_io.ts";
-import { debugFetch } from "./_session.ts";
+import { parseTimeout, serverFetch } from "./_session.ts";
 
 export const HELP = `Usage: looker-oauth login [flags]
 
@@ -130,7 +130,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const value = str(args, flag);
     if (value !== undefined) flags[key] = value;
   }
-  const { path: iniPath, name: iniName, verifySslOff, ...iniSettings } = ini;
+  const {
+    path: iniPath,
+    name: iniName,
+    verifySslOff,
+    timeout: iniTimeout,
+    ...iniSettings
+  } = ini;
+  // How long an API call may take: saved in the profile for later commands.
+  const sdkTimeout = env("LOOKERSDK_TIMEOUT");
+  const apiTimeoutSec = sdkTimeout
+    ? parseTimeout(sdkTimeout, "LOOKERSDK_TIMEOUT")
+    : iniTimeout
+    ? parseTimeout(iniTimeout, `timeout in ${iniPath}`)
+    : undefined;
   // Flags and variables name files relative to the working directory.
   if (flags.caFile) flags.caFile = resolvePath(flags.caFile);
   if (own.caFile) own.caFile = resolvePath(own.caFile);
@@ -211,6 +224,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     timeoutSec,
     noBrowser: args.flags.browser === false,
     ...(settings.caFile ? { caFile: settings.caFile } : {}),
+    ...(apiTimeoutSec === undefined ? {} : { apiTimeoutSec }),
   }, io);
   return EXIT.ok;
 }
@@ -230,6 +244,8 @@ export interface SignInRequest {
   nextStepHint?: boolean;
   /** A PEM file of CA certificates trusted for this instance (absolute). */
   caFile?: string;
+  /** Seconds an API call may take (LOOKERSDK_TIMEOUT, looker.ini). */
+  apiTimeoutSec?: number;
 }
 
 /** What a sign-in produced. */
@@ -251,7 +267,14 @@ export async function signIn(
   const timeoutSec = request.timeoutSec;
   // A private CA, for this instance's requests only.
   const base = request.caFile ? await caFileFetch(request.caFile) : undefined;
-  const http = { fetch: debugFetch(io, base) };
+  const http = {
+    fetch: serverFetch(io, {
+      ...(base ? { base } : {}),
+      ...(request.apiTimeoutSec === undefined
+        ? {}
+        : { timeoutSec: request.apiTimeoutSec }),
+    }),
+  };
   const looker = request.kind === "looker";
   let server: AuthServer;
   if (looker) {
@@ -362,6 +385,9 @@ export async function signIn(
       }),
     ...(insecure ? { insecureHttp: true } : {}),
     ...(request.caFile ? { caFile: request.caFile } : {}),
+    ...(request.apiTimeoutSec === undefined
+      ? {}
+      : { timeout: request.apiTimeoutSec }),
     signedInAt: io.now(),
   };
   // The tokens are saved while the server says who signed in (over the

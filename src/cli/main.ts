@@ -47,7 +47,8 @@ function legacy(module: LegacyModule): CommandModule<string[]> {
 }
 
 /** The version `--version` prints; a test keeps it equal to deno.json's. */
-export const VERSION = "0.1.0";
+export { VERSION } from "./_version.ts";
+import { VERSION } from "./_version.ts";
 
 /** A command module. */
 export interface Command {

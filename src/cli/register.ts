@@ -14,7 +14,7 @@ import { profileName } from "./_profile.ts";
 import { EXIT, UNTRUSTED_CERTIFICATE_HINT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
 import { shown } from "./_text.ts";
-import { debugFetch } from "./_session.ts";
+import { serverFetch } from "./_session.ts";
 
 export const HELP =
   `Usage: looker-oauth register --client-id GUID --redirect-uri URI [flags]
@@ -119,7 +119,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const displayName = str(args, "display-name");
   const description = str(args, "description");
   const result = await registerLookerApp({
-    fetch: debugFetch(io, caFile ? await caFileFetch(caFile) : undefined),
+    fetch: serverFetch(
+      io,
+      caFile ? { base: await caFileFetch(caFile) } : {},
+    ),
     apiUrl,
     apiClientId,
     apiClientSecret,

@@ -61,6 +61,19 @@ export class ApiHost {
       return await this.#tokenEndpoint.handle(request);
     }
     this.#state.stats.apiCalls++;
+    const filter = this.#state.apiResponseFilter;
+    const response = await this.#answer(request, url, path, method);
+    return filter
+      ? await filter(response, { method, path, headers: request.headers })
+      : response;
+  }
+
+  async #answer(
+    request: Request,
+    url: URL,
+    path: string,
+    method: string,
+  ): Promise<Response> {
     // Both answer without a token, as Looker's do.
     if (
       (path === "/api/versions" || path === "/api/4.0/versions") &&

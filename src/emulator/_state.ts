@@ -81,6 +81,15 @@ export type TokenResponseFilter = (
   grantType: string,
 ) => Response | Promise<Response>;
 
+/**
+ * What the API host hands its other answers to last (a test hook), with the
+ * request's method and path.
+ */
+export type ApiResponseFilter = (
+  response: Response,
+  request: { method: string; path: string; headers: Headers },
+) => Response | Promise<Response>;
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The emulator's memory, shared by its hosts. */
@@ -102,6 +111,7 @@ export class EmulatorState {
   };
   rotateRefreshTokens: boolean;
   tokenResponseFilter: TokenResponseFilter | undefined = undefined;
+  apiResponseFilter: ApiResponseFilter | undefined = undefined;
 
   readonly apps = new Map<string, OAuthClientApp>();
   readonly user: EmulatorUser;

@@ -28,7 +28,11 @@
  */
 import { ApiHost } from "./_api_host.ts";
 import { errorPage, html } from "./_pages.ts";
-import { EmulatorState, type TokenResponseFilter } from "./_state.ts";
+import {
+  type ApiResponseFilter,
+  EmulatorState,
+  type TokenResponseFilter,
+} from "./_state.ts";
 import { TokenEndpoint } from "./_token_endpoint.ts";
 import { UiHost } from "./_ui_host.ts";
 import { apiError } from "./_util.ts";
@@ -221,6 +225,17 @@ export interface LookerEmulator extends AsyncDisposable {
     | ((response: Response, grantType: string) => Response | Promise<Response>)
     | undefined;
   /**
+   * Test hook: replaces or alters every other answer of the API host (a 429
+   * or 503 with `Retry-After`), after the emulator has acted on the request,
+   * with its method, path and headers.
+   */
+  apiResponseFilter:
+    | ((
+      response: Response,
+      request: { method: string; path: string; headers: Headers },
+    ) => Response | Promise<Response>)
+    | undefined;
+  /**
    * Registers a client app, or replaces the one with the same `client_guid`.
    *
    * @param app The app.
@@ -360,6 +375,14 @@ class Emulator implements LookerEmulator {
 
   set tokenResponseFilter(filter: TokenResponseFilter | undefined) {
     this.#state.tokenResponseFilter = filter;
+  }
+
+  get apiResponseFilter(): ApiResponseFilter | undefined {
+    return this.#state.apiResponseFilter;
+  }
+
+  set apiResponseFilter(filter: ApiResponseFilter | undefined) {
+    this.#state.apiResponseFilter = filter;
   }
 
   async listen(): Promise<void> {

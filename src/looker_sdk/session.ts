@@ -147,7 +147,11 @@ export class LookerSdkSession implements IAuthSession {
     return new LookerSdkSession({
       session: opened.session,
       apiUrl: profile.apiUrl,
-      ...(settings === undefined ? {} : { settings }),
+      // The API timeout saved at sign-in (LOOKERSDK_TIMEOUT, looker.ini).
+      settings: {
+        ...(profile.timeout === undefined ? {} : { timeout: profile.timeout }),
+        ...settings,
+      },
       // The profile's private CA, for the SDK's own requests too.
       ...(opened.client ? { requestInit: { client: opened.client } } : {}),
     });

@@ -48,6 +48,11 @@ export interface Profile {
    * (an on-premises Looker with a private CA), as an absolute path.
    */
   caFile?: string;
+  /**
+   * Seconds an API call may take (`LOOKERSDK_TIMEOUT` or looker.ini's
+   * `timeout` at sign-in); none when absent.
+   */
+  timeout?: number;
   /** Who signed in. */
   user?: ProfileUser;
   /** When, in epoch ms. */
