@@ -145,8 +145,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ? parseTimeout(iniTimeout, `timeout in ${iniPath}`)
     : undefined;
   // Flags and variables name files relative to the working directory.
-  if (flags.caFile) flags.caFile = resolvePath(flags.caFile);
-  if (own.caFile) own.caFile = resolvePath(own.caFile);
+  if (flags.caFile) flags.caFile = resolvePath(flags.caFile, io.cwd());
+  if (own.caFile) own.caFile = resolvePath(own.caFile, io.cwd());
   const resolved = resolveSettings([
     { name: "flags", settings: flags },
     { name: "LOOKER_OAUTH_* variables", settings: own },

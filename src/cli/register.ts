@@ -103,7 +103,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const flagCa = str(args, "ca-file") ?? env("LOOKER_OAUTH_CA_FILE");
   const caFile = flagCa !== undefined
-    ? resolvePath(flagCa)
+    ? resolvePath(flagCa, io.cwd())
     : ini.section.ca_file && ini.path
     ? resolvePath(ini.section.ca_file, dirOf(ini.path))
     : profile?.caFile;

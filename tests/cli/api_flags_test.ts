@@ -2,13 +2,13 @@
 // and headers; and a polite client: x-looker-appid, Retry-After honoured
 // once (never for POST), LOOKERSDK_TIMEOUT bounding the call.
 import assert from "node:assert/strict";
-import { DENO_JSON, runCli, signIn, startLooker, tempHome } from "../_cli.ts";
+import { cli, DENO_JSON, signIn, startLooker, tempHome } from "../_cli.ts";
 
 Deno.test("api -q adds query parameters, encoded, repeatable", async () => {
   await using t = await tempHome();
   await using looker = await startLooker();
   await signIn(t, looker);
-  const out = await runCli(
+  const out = await cli(
     ["api", "/user", "-q", "fields=id,email", "--query", "x=a b&c"],
     { home: t.home },
   );
@@ -17,7 +17,7 @@ Deno.test("api -q adds query parameters, encoded, repeatable", async () => {
     id: "1",
     email: "ada@example.com",
   });
-  const bad = await runCli(["api", "/user", "-q", "novalue"], { home: t.home });
+  const bad = await cli(["api", "/user", "-q", "novalue"], { home: t.home });
   assert.equal(bad.code, 2);
 });
 
@@ -30,7 +30,7 @@ Deno.test("api -H sends extra headers, and every request carries x-looker-appid"
     seen.push(request.headers);
     return response;
   };
-  const out = await runCli(
+  const out = await cli(
     [
       "api",
       "/user",
@@ -50,7 +50,7 @@ Deno.test("api -H sends extra headers, and every request carries x-looker-appid"
   );
 
   for (const header of ["Authorization: Bearer x", "no colon", "Bad Name: v"]) {
-    const refused = await runCli(["api", "/user", "-H", header], {
+    const refused = await cli(["api", "/user", "-H", header], {
       home: t.home,
     });
     assert.equal(refused.code, 2, header);
@@ -62,13 +62,13 @@ Deno.test("api -i prints the status line and the response headers before the bod
   await using t = await tempHome();
   await using looker = await startLooker();
   await signIn(t, looker);
-  const out = await runCli(["api", "-i", "/user"], { home: t.home });
+  const out = await cli(["api", "-i", "/user"], { home: t.home });
   assert.equal(out.code, 0, out.stderr);
   const [head, body] = out.stdout.split("\n\n");
   const lines = head!.split("\n");
   assert.match(lines[0]!, /^HTTP 200\b/);
   assert.ok(
-    lines.some((l) => /^content-type: application\/json\b/.test(l)),
+    lines.some((l: string) => /^content-type: application\/json\b/.test(l)),
     head,
   );
   assert.equal(JSON.parse(body!).id, "1");
@@ -88,14 +88,14 @@ Deno.test("api waits as Retry-After asks and retries a GET once; a POST is never
       headers: { "retry-after": "1" },
     });
   };
-  const get = await runCli(["api", "/user"], { home: t.home });
+  const get = await cli(["api", "/user"], { home: t.home });
   assert.equal(get.code, 0, get.stderr);
   assert.deepEqual(calls, ["GET", "GET"]);
   assert.equal(JSON.parse(get.stdout).id, "1");
   assert.match(get.stderr, /Retry-After/);
 
   calls.length = 0;
-  const post = await runCli(
+  const post = await cli(
     ["api", "-X", "POST", "/api/4.0/user", "--data", "{}"],
     { home: t.home },
   );
@@ -114,13 +114,13 @@ Deno.test("LOOKERSDK_TIMEOUT bounds an API call", async () => {
     return response;
   };
   try {
-    const out = await runCli(["api", "/user"], {
+    const out = await cli(["api", "/user"], {
       home: t.home,
       env: { LOOKERSDK_TIMEOUT: "1" },
     });
     assert.equal(out.code, 1, out.stderr);
     assert.match(out.stderr, /LOOKERSDK_TIMEOUT/);
-    const bad = await runCli(["api", "/user"], {
+    const bad = await cli(["api", "/user"], {
       home: t.home,
       env: { LOOKERSDK_TIMEOUT: "soon" },
     });
