@@ -240,7 +240,10 @@ export async function loginWithBrowser(
       }
     }
     if (portHint !== undefined && options.onStillWaiting) {
-      hintTimer = AbortSignal.timeout(options.hintAfter ?? 20_000);
+      const after = options.hintAfter ?? 20_000;
+      hintTimer = AbortSignal.timeout(
+        Number.isFinite(after) && after >= 0 ? after : 20_000,
+      );
       hintTimer.addEventListener("abort", onHintTime, { once: true });
     }
     const racers: Promise<TokenSet>[] = [receiver.result, stop.promise];
