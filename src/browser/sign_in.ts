@@ -92,15 +92,22 @@ interface Pending {
  * @see https://www.rfc-editor.org/rfc/rfc7636.html#section-4
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { beginSignIn, lookerServer } from "@looker-oauth/pkce/browser";
  *
  * const server = lookerServer({
  *   lookerUrl: "https://example.looker.com",
  *   tokenRequestBody: "json",
  * });
- * const url = await beginSignIn(server, { clientId: "my-app" });
- * location.assign(url);
+ * const url = await beginSignIn(server, {
+ *   clientId: "my-app",
+ *   redirectUri: "http://localhost:8080/", // default: this page
+ *   storage: sessionStorage, // the default
+ * });
+ * if (url.origin + url.pathname !== "https://example.looker.com/auth") {
+ *   throw new Error(`unexpected ${url}`);
+ * }
+ * // In a page: location.assign(url);
  * ```
  */
 export async function beginSignIn(

@@ -51,12 +51,25 @@ export interface WebStorageTokenStoreOptions {
  * Web Storage is readable by every script on the origin: keep the page free
  * of scripts you do not trust (a Content-Security-Policy helps).
  *
- * @example Tokens shared by the tabs of the origin
- * ```ts ignore
+ * @example Tokens kept for this tab
+ * ```ts
  * import { WebStorageTokenStore } from "@looker-oauth/pkce/browser";
  *
- * const store = new WebStorageTokenStore({ storage: localStorage });
- * console.log(await store.load()); // undefined until signed in
+ * const store = new WebStorageTokenStore({ storage: sessionStorage });
+ * await store.save({ accessToken: "a", tokenType: "bearer", expiresAt: 0 });
+ * if ((await store.load())?.accessToken !== "a") throw new Error("not kept");
+ * await store.clear();
+ * ```
+ *
+ * @example Tokens shared by the tabs of the origin, refreshed once
+ * ```ts ignore
+ * import { BrowserAuth } from "@looker-oauth/pkce/browser";
+ *
+ * const auth = new BrowserAuth({
+ *   lookerUrl: "https://example.looker.com",
+ *   clientId: "my-app",
+ *   storage: localStorage,
+ * });
  * ```
  */
 export class WebStorageTokenStore implements TokenStore {
