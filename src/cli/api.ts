@@ -5,7 +5,7 @@ import { localState } from "./_profile.ts";
 import { assertApiTarget } from "./_api_target.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import { shown } from "./_text.ts";
-import type { Io } from "./_io.ts";
+import type { Env, Io } from "./_io.ts";
 import { openSession } from "./_session.ts";
 
 export const HELP =
@@ -44,7 +44,26 @@ call.
 Exit codes: 0 2xx; 1 any other status (Looker's message on stderr); 3 not
 signed in.`;
 
-export async function run(argv: string[], io: Io): Promise<number> {
+/** What `api` was asked. */
+export interface ApiOptions {
+  /** The path or full URL. */
+  readonly path: string;
+  /** The HTTP method, upper case. */
+  readonly method: string;
+  /** `--data`: JSON text, `@file`, or `-` for stdin; read when run. */
+  readonly data: string | undefined;
+  /** `--profile`, if given. */
+  readonly profile: string | undefined;
+  /** `-q key=value`, in order, added to the URL's query. */
+  readonly query: readonly (readonly [string, string])[];
+  /** `-H 'Name: value'`, in order. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** `-i`: print the status line and headers first. */
+  readonly include: boolean;
+}
+
+/** Reads `api`'s flags. */
+export function parseApi(argv: string[], _env: Env): ApiOptions {
   const args = parseArgs(argv, {
     string: ["method", "data", "profile", "query", "header"],
     boolean: ["include"],
@@ -64,9 +83,24 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (!/^[A-Z]+$/.test(method)) {
     throw new UsageError(`${method} is not an HTTP method`, "api");
   }
+  return {
+    path,
+    method,
+    data,
+    profile: str(args, "profile"),
+    query,
+    headers: extraHeaders,
+    include: args.flags.include === true,
+  };
+}
+
+/** Makes one API call with the profile's session and prints the body. */
+export async function runApi(options: ApiOptions, io: Io): Promise<number> {
+  const { path, method, data, query } = options;
+  const extraHeaders = options.headers;
   const body = data === undefined ? undefined : await readBody(data, io);
 
-  const local = localState(io, str(args, "profile"));
+  const local = localState(io, options.profile);
   const name = local.profile;
   const { session, profile } = await openSession({ ...local, io });
   let target: string;
@@ -104,7 +138,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ...(body === undefined ? {} : { body }),
   });
   const bytes = new Uint8Array(await response.arrayBuffer());
-  if (args.flags.include) {
+  if (options.include) {
     const lines = [`HTTP ${response.status} ${response.statusText}`.trimEnd()];
     response.headers.forEach((value, key) => lines.push(`${key}: ${value}`));
     io.out(`${lines.join("\n")}\n\n`);

@@ -5,7 +5,7 @@ import { currentLookerUser } from "../looker/api.ts";
 import { registerLookerApp } from "../looker/register.ts";
 import { parseArgs, str, UsageError } from "./_args.ts";
 import { EXIT } from "./_errors.ts";
-import type { Io } from "./_io.ts";
+import type { Env, Io } from "./_io.ts";
 import { openSession, serverFetch } from "./_session.ts";
 import { signIn } from "./login.ts";
 
@@ -27,7 +27,18 @@ Without one, or with --auto, the demo plays the person through the same pages.
 
 const CLIENT_ID = "looker-oauth-demo";
 
-export async function run(argv: string[], io: Io): Promise<number> {
+/** What `demo` was asked. */
+export interface DemoOptions {
+  /** `--auto`: play the person even with a browser at hand. */
+  readonly auto: boolean;
+  /** `--home DIR`, else a temporary folder deleted at the end. */
+  readonly home: string | undefined;
+  /** `--timeout`, in seconds. */
+  readonly timeoutSec: number;
+}
+
+/** Reads `demo`'s flags. */
+export function parseDemo(argv: string[], _env: Env): DemoOptions {
   const args = parseArgs(argv, {
     string: ["home", "timeout"],
     boolean: ["auto"],
@@ -36,8 +47,18 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
     throw new UsageError("--timeout takes a number of seconds above 0", "demo");
   }
-  const auto = args.flags.auto === true || !browserAtHand(io);
-  const givenHome = str(args, "home");
+  return {
+    auto: args.flags.auto === true,
+    home: str(args, "home"),
+    timeoutSec,
+  };
+}
+
+/** The whole flow against a Looker emulator started in this process. */
+export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
+  const { timeoutSec } = options;
+  const auto = options.auto || !browserAtHand(io);
+  const givenHome = options.home;
   const tmp = io.env("TMPDIR");
   const home = givenHome ??
     await Deno.makeTempDir({

@@ -76,7 +76,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
   api: {
     summary: "call the Looker API with the signed-in session",
-    load: () => lazy("api").then(legacy),
+    load: () =>
+      lazy("api").then((m: typeof import("./api.ts")) => ({
+        HELP: m.HELP,
+        parse: m.parseApi,
+        run: m.runApi,
+      })),
   },
   status: {
     summary: "show who is signed in, where, and until when",
@@ -98,11 +103,21 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
   register: {
     summary: "register (or update) an OAuth client app with Looker",
-    load: () => lazy("register").then(legacy),
+    load: () =>
+      lazy("register").then((m: typeof import("./register.ts")) => ({
+        HELP: m.HELP,
+        parse: m.parseRegister,
+        run: m.runRegister,
+      })),
   },
   demo: {
     summary: "the whole flow against a built-in Looker emulator",
-    load: () => lazy("demo").then(legacy),
+    load: () =>
+      lazy("demo").then((m: typeof import("./demo.ts")) => ({
+        HELP: m.HELP,
+        parse: m.parseDemo,
+        run: m.runDemo,
+      })),
   },
 };
 

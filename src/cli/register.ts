@@ -12,7 +12,7 @@ import {
 } from "./_config.ts";
 import { profileName } from "./_profile.ts";
 import { EXIT, UNTRUSTED_CERTIFICATE_HINT } from "./_errors.ts";
-import type { Io } from "./_io.ts";
+import type { Env, Io } from "./_io.ts";
 import { shown } from "./_text.ts";
 import { serverFetch } from "./_session.ts";
 
@@ -48,7 +48,24 @@ Example:
     looker-oauth register --api-url https://example.looker.com:19999 \\
       --client-id looker-oauth --redirect-uri http://localhost:8080/callback`;
 
-export async function run(argv: string[], io: Io): Promise<number> {
+/** What `register` was asked. */
+export interface RegisterOptions {
+  readonly clientGuid: string;
+  readonly redirectUri: string;
+  readonly displayName: string | undefined;
+  readonly description: string | undefined;
+  /** `--api-url`; else found in the environment, looker.ini or the profile. */
+  readonly apiUrl: string | undefined;
+  readonly profile: string | undefined;
+  readonly caFile: string | undefined;
+  readonly ini: string | undefined;
+  readonly section: string | undefined;
+  readonly disabled: boolean;
+  readonly json: boolean;
+}
+
+/** Reads `register`'s flags. */
+export function parseRegister(argv: string[], _env: Env): RegisterOptions {
   const args = parseArgs(argv, {
     string: [
       "client-id",
@@ -74,17 +91,38 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } catch {
     throw new UsageError(`${redirectUri} is not an absolute URL`, "register");
   }
+  return {
+    clientGuid,
+    redirectUri,
+    displayName: str(args, "display-name"),
+    description: str(args, "description"),
+    apiUrl: str(args, "api-url"),
+    profile: str(args, "profile"),
+    caFile: str(args, "ca-file"),
+    ini: str(args, "ini"),
+    section: str(args, "section"),
+    disabled: args.flags.disabled === true,
+    json: args.flags.json === true,
+  };
+}
+
+/** Registers (or updates) the OAuth client app with an API3 key. */
+export async function runRegister(
+  options: RegisterOptions,
+  io: Io,
+): Promise<number> {
+  const { clientGuid, redirectUri } = options;
   const env = (name: string) => io.env(name);
-  const iniFile = str(args, "ini");
-  const iniSection = str(args, "section");
+  const iniFile = options.ini;
+  const iniSection = options.section;
   const ini = await readLookerIniSection(env, {
     cwd: io.cwd(),
     ...(iniFile === undefined ? {} : { file: iniFile }),
     ...(iniSection === undefined ? {} : { section: iniSection }),
   });
   const config = await readConfig(stateHome(env), io.err);
-  const profile = config.profiles[profileName(str(args, "profile"), env)];
-  const apiUrl = str(args, "api-url") ?? env("LOOKER_OAUTH_API_URL") ??
+  const profile = config.profiles[profileName(options.profile, env)];
+  const apiUrl = options.apiUrl ?? env("LOOKER_OAUTH_API_URL") ??
     env("LOOKERSDK_BASE_URL") ?? ini.section.base_url ?? profile?.apiUrl;
   if (!apiUrl) {
     throw new UsageError(
@@ -101,7 +139,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       "register",
     );
   }
-  const flagCa = str(args, "ca-file") ?? env("LOOKER_OAUTH_CA_FILE");
+  const flagCa = options.caFile ?? env("LOOKER_OAUTH_CA_FILE");
   const caFile = flagCa !== undefined
     ? resolvePath(flagCa, io.cwd())
     : ini.section.ca_file && ini.path
@@ -116,8 +154,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     );
     io.err(`hint: ${UNTRUSTED_CERTIFICATE_HINT}`);
   }
-  const displayName = str(args, "display-name");
-  const description = str(args, "description");
+  const displayName = options.displayName;
+  const description = options.description;
   const result = await registerLookerApp({
     fetch: serverFetch(
       io,
@@ -128,11 +166,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     apiClientSecret,
     clientGuid,
     redirectUri,
-    enabled: args.flags.disabled !== true,
+    enabled: !options.disabled,
     ...(displayName === undefined ? {} : { displayName }),
     ...(description === undefined ? {} : { description }),
   });
-  if (args.flags.json) io.out(`${JSON.stringify(result.app, null, 2)}\n`);
+  if (options.json) io.out(`${JSON.stringify(result.app, null, 2)}\n`);
   const verb = {
     created: "Registered",
     updated: "Updated",

@@ -1,7 +1,9 @@
 // `looker-oauth api`, end to end against the Looker emulator.
 import assert from "node:assert/strict";
+import { parseApi } from "../../src/cli/api.ts";
 import { startOidcProvider } from "../_oidc_provider.ts";
 import {
+  assertParses,
   cli,
   exists,
   hasStackTrace,
@@ -13,6 +15,50 @@ import {
 import { scriptedPerson } from "../_io.ts";
 import { serveRecording } from "../_recording_server.ts";
 import { closedPort } from "../_ports.ts";
+
+Deno.test("parseApi() reads the path, -X, -d, -q, -H, -i and --profile; the method follows --data", () => {
+  const none = {
+    data: undefined,
+    profile: undefined,
+    query: [],
+    headers: [],
+    include: false,
+  };
+  assertParses(parseApi, "api", [
+    [["/user"], { ...none, path: "/user", method: "GET" }],
+    [["/user", "--data", "{}"], {
+      ...none,
+      path: "/user",
+      method: "POST",
+      data: "{}",
+    }],
+    [["-X", "patch", "/user/1", "-d", "@body.json"], {
+      ...none,
+      path: "/user/1",
+      method: "PATCH",
+      data: "@body.json",
+    }],
+    [["--method=DELETE", "/x", "--profile", "work"], {
+      ...none,
+      path: "/x",
+      method: "DELETE",
+      profile: "work",
+    }],
+    [["--data", "-", "/x"], { ...none, path: "/x", method: "POST", data: "-" }],
+    [["/x", "-q", "a=1", "-q", "b=2", "-H", "X-A: b", "-i"], {
+      ...none,
+      path: "/x",
+      method: "GET",
+      query: [["a", "1"], ["b", "2"]],
+      headers: [["X-A", "b"]],
+      include: true,
+    }],
+    [[], /which path\?/],
+    [["/a", "/b"], /unexpected argument: \/b/],
+    [["-X", "P@TCH", "/x"], /not an HTTP method/],
+    [["/x", "--methd", "GET"], /--methd/],
+  ]);
+});
 
 Deno.test("api /user prints the JSON body; /api/4.0/user and the full API URL work too", async () => {
   await using t = await tempHome();

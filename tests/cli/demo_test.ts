@@ -1,8 +1,23 @@
 // `looker-oauth demo`: the whole flow against the built-in emulator, in one
 // command, leaving nothing behind.
 import assert from "node:assert/strict";
-import { cli, exists, runCli, tempHome } from "../_cli.ts";
+import { parseDemo } from "../../src/cli/demo.ts";
+import { assertParses, cli, exists, runCli, tempHome } from "../_cli.ts";
 import { type Person, scriptedPerson } from "../_io.ts";
+
+Deno.test("parseDemo() reads --auto, --home and --timeout", () => {
+  assertParses(parseDemo, "demo", [
+    [[], { auto: false, home: undefined, timeoutSec: 300 }],
+    [["--auto", "--home", "/tmp/d", "--timeout", "5"], {
+      auto: true,
+      home: "/tmp/d",
+      timeoutSec: 5,
+    }],
+    [["--timeout", "0"], /--timeout/],
+    [["--timeout", "soon"], /--timeout/],
+    [["--homr", "x"], /did you mean --home\?/],
+  ]);
+});
 
 const CASES: {
   name: string;

@@ -1,9 +1,62 @@
 import assert from "node:assert/strict";
+import { parseRegister } from "../../src/cli/register.ts";
 import { startLookerEmulator } from "../../src/emulator/looker_emulator.ts";
 import { registerLookerApp } from "../../src/looker/register.ts";
 import { isOAuthError } from "../_errors.ts";
 import { serveRecording } from "../_recording_server.ts";
-import { cli, tempHome } from "../_cli.ts";
+import { assertParses, cli, tempHome } from "../_cli.ts";
+
+Deno.test("parseRegister() needs --client-id and an absolute --redirect-uri", () => {
+  const base = [
+    "--client-id",
+    "cli",
+    "--redirect-uri",
+    "http://localhost:8080/callback",
+  ];
+  assertParses(parseRegister, "register", [
+    [base, {
+      clientGuid: "cli",
+      redirectUri: "http://localhost:8080/callback",
+      displayName: undefined,
+      description: undefined,
+      apiUrl: undefined,
+      profile: undefined,
+      caFile: undefined,
+      ini: undefined,
+      section: undefined,
+      disabled: false,
+      json: false,
+    }],
+    [[
+      ...base,
+      "--display-name",
+      "CLI",
+      "--disabled",
+      "--json",
+      "--api-url",
+      "https://l.example:19999",
+    ], {
+      clientGuid: "cli",
+      redirectUri: "http://localhost:8080/callback",
+      displayName: "CLI",
+      description: undefined,
+      apiUrl: "https://l.example:19999",
+      profile: undefined,
+      caFile: undefined,
+      ini: undefined,
+      section: undefined,
+      disabled: true,
+      json: true,
+    }],
+    [[], /--client-id is required/],
+    [["--client-id", "cli"], /--redirect-uri is required/],
+    [
+      ["--client-id", "cli", "--redirect-uri", "/callback"],
+      /not an absolute URL/,
+    ],
+    [[...base, "--client-secret", "s"], /unknown flag --client-secret/],
+  ]);
+});
 
 Deno.test("register creates the app with an API3 key from LOOKERSDK_* and login then works with it", async () => {
   await using t = await tempHome();
