@@ -10,7 +10,8 @@
  * informational: a missed target prints MISS and still exits 0; a benchmark
  * that cannot run (a command fails, a check inside fails) exits 1.
  *
- * Flags: --quick, --write, --only=token,login,bundle,page,core,session, --help.
+ * Flags: --quick, --write, --only=token,login,bundle,page,core,session,edge,
+ * --help.
  *
  * @module
  */
@@ -32,6 +33,7 @@ import {
 } from "./_sections.ts";
 import { gnuTime, type Summary } from "./_measure.ts";
 import { benchPage, type PageFigures } from "./_page.ts";
+import { benchEdge, type EdgeFigures, type EdgePlan } from "./_edge.ts";
 
 const SECTIONS = [
   "token",
@@ -40,6 +42,7 @@ const SECTIONS = [
   "page",
   "core",
   "session",
+  "edge",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -49,6 +52,8 @@ const TARGETS = {
   login: 1.3,
   coreBytes: 9000,
   pageBytes: 12_000,
+  edgeMemory: 0.8,
+  edgeKv: 0.5,
 } as const;
 
 const HISTORY_MARK =
@@ -150,6 +155,7 @@ interface Results {
   page?: PageFigures;
   core?: CoreBenchRow[];
   session?: SessionFigures[];
+  edge?: EdgeFigures;
   broken: { section: Section; error: string }[];
 }
 
@@ -272,6 +278,35 @@ function rows(r: Results): Row[] {
       });
     }
   } else if (broken("session")) out.push(brokenRow("TokenSession"));
+  if (r.edge) {
+    const e = r.edge;
+    const p99 = (s: Summary) => `p99 ${s.median.toFixed(1)} ms`;
+    out.push({
+      figure:
+        "signed-in route (server helpers, MemorySessionStore) req/s ÷ bare `Deno.serve` route (wrk)",
+      measured: `${ratio(e.memory.ratio)}; ${p99(e.memory.p99Ms)} vs ${
+        p99(e.bare.p99Ms)
+      }`,
+      target: `≥ ${TARGETS.edgeMemory}×`,
+      verdict: verdict(e.memory.ratio.median >= TARGETS.edgeMemory),
+    });
+    out.push({
+      figure: "signed-in route (KvSessionStore) req/s ÷ bare route (wrk)",
+      measured: `${ratio(e.kv.ratio)}; ${p99(e.kv.p99Ms)}`,
+      target: `≥ ${TARGETS.edgeKv}×`,
+      verdict: verdict(e.kv.ratio.median >= TARGETS.edgeKv),
+    });
+    out.push({
+      figure: `memory per ${
+        e.sessions.count.toLocaleString("en-US")
+      } live sessions (MemorySessionStore heap; KvSessionStore file)`,
+      measured: `${(e.sessions.memoryBytes / 2 ** 20).toFixed(2)} MiB heap; ${
+        (e.sessions.kvFileBytes / 2 ** 20).toFixed(2)
+      } MiB on disk`,
+      target: "(reference)",
+      verdict: "—",
+    });
+  } else if (broken("edge")) out.push(brokenRow("edge load (wrk)"));
   return out;
 }
 
@@ -478,6 +513,48 @@ ${
     }
 `);
   }
+  if (r.edge) {
+    const e = r.edge;
+    const rps = (s: Summary) =>
+      `${Math.round(s.median).toLocaleString("en-US")} (p10–p90 ${
+        Math.round(s.p10).toLocaleString("en-US")
+      }–${Math.round(s.p90).toLocaleString("en-US")})`;
+    const lat = (s: Summary) =>
+      `${s.median.toFixed(2)} ms (p10–p90 ${s.p10.toFixed(2)}–${
+        s.p90.toFixed(2)
+      })`;
+    parts.push(`## Edge: a signed-in route under load
+
+\`${e.command}\`, ${e.plan.rounds} rounds of ${e.plan.seconds} s per route
+after a 1 s warm-up each; each round runs the three routes one after the
+other (the order rotates) and gives one ratio per store. The servers
+(bench/_edge_server.ts) run in one Deno process: the bare route answers a
+fixed 31-byte JSON body; the signed-in routes read the session cookie, look
+the session up in the store, get its cached valid access token and answer the
+same bytes. Each store signed in once through the helpers against the Looker
+emulator. wrk and the server share the machine.
+
+| route | req/s | p99 latency | ÷ bare, per round |
+|---|---|---|---|
+| bare \`Deno.serve\` | ${rps(e.bare.rps)} | ${lat(e.bare.p99Ms)} | 1 |
+| MemorySessionStore | ${rps(e.memory.rps)} | ${lat(e.memory.p99Ms)} | ${
+      ratio(e.memory.ratio)
+    } |
+| KvSessionStore (local file) | ${rps(e.kv.rps)} | ${lat(e.kv.p99Ms)} | ${
+      ratio(e.kv.ratio)
+    } |
+
+Memory per ${e.sessions.count.toLocaleString("en-US")} live sessions
+(bench/_edge_sessions.ts, records shaped as the helpers store them: a 43-byte
+key, Looker-sized tokens): ${
+      e.sessions.memoryBytes.toLocaleString("en-US")
+    } B of heap in MemorySessionStore (${
+      Math.round(e.sessions.memoryBytes / e.sessions.count)
+    } B per session), ${
+      e.sessions.kvFileBytes.toLocaleString("en-US")
+    } B on disk for KvSessionStore's SQLite file.
+`);
+  }
   return parts.join("\n");
 }
 
@@ -552,6 +629,16 @@ async function main(): Promise<number> {
   await run("core", "deno bench: the core's hot functions", async () => {
     results.core = await benchCore();
   });
+  await run(
+    "edge",
+    "edge: signed-in route vs bare Deno.serve under wrk, sessions' memory",
+    async () => {
+      const edge: EdgePlan = options.quick
+        ? { seconds: 1, rounds: 3, connections: 32 }
+        : { seconds: 2, rounds: 9, connections: 32 };
+      results.edge = await benchEdge(edge);
+    },
+  );
   await run(
     "session",
     "TokenSession: 1,000 concurrent callers, one refresh",
