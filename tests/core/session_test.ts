@@ -629,6 +629,38 @@ Deno.test("TokenSession.signOut() still clears the store when the grant has alre
   assert.equal(await store.load(), undefined);
 });
 
+Deno.test("TokenSession.signOut() when Looker refuses even a refreshed token: refused, tokens forgotten", async () => {
+  await using looker = await signedInLooker({ always401: true });
+  const store = new MemoryTokenStore(looker.initial(10 * 60_000));
+  const result = await session(looker, store).signOut();
+  assert.equal(result.outcome, "refused");
+  assert.equal(result.revoked, false);
+  assert.ok(looker.fails("invalid_grant", 401)(result.error));
+  assert.equal(looker.logouts.length, 2, "once more with a fresh token");
+  assert.equal(looker.emulator.stats.refreshes, 1);
+  assert.equal(await store.load(), undefined);
+});
+
+Deno.test("TokenSession.signOut() keeps the tokens when Looker's logout answers 503 or 429", async () => {
+  for (const status of [503, 429]) {
+    await using looker = await signedInLooker();
+    const initial = looker.initial(10 * 60_000);
+    const store = new MemoryTokenStore(initial);
+    const busy: typeof fetch = (input, init) => {
+      const request = new Request(input, init);
+      return new URL(request.url).pathname === "/api/4.0/logout"
+        ? Promise.resolve(new Response("busy", { status }))
+        : looker.fetch(request);
+    };
+    await assert.rejects(
+      session(looker, store, { fetch: busy }).signOut(),
+      looker.fails("server_error", status),
+    );
+    assert.deepEqual(await store.load(), initial);
+    assert.equal(looker.emulator.stats.logouts, 0);
+  }
+});
+
 Deno.test("TokenSession.signOut() without tokens reports not_signed_in", async () => {
   await using looker = await signedInLooker();
   assert.deepEqual(
