@@ -29,7 +29,7 @@ import {
 import { CliError, EXIT, UNTRUSTED_CERTIFICATE_HINT } from "./_errors.ts";
 import { shown } from "./_text.ts";
 import { profileName } from "./_profile.ts";
-import { type Io, lines } from "./_io.ts";
+import { type Env, type Io, lines } from "./_io.ts";
 import { parseTimeout, serverFetch } from "./_session.ts";
 
 export const HELP = `Usage: looker-oauth login [flags]
@@ -100,21 +100,27 @@ const SPEC = {
   boolean: ["browser", "insecure-http"],
 } as const;
 
-export async function run(argv: string[], io: Io): Promise<number> {
+/** What `login` was asked: its flags, before any file is read. */
+export interface LoginOptions {
+  /** `--profile`, if given. */
+  readonly profile: string | undefined;
+  /** The settings given as flags (the highest layer). */
+  readonly flags: Readonly<Settings>;
+  /** `--ini FILE`. */
+  readonly ini: string | undefined;
+  /** `--section NAME`. */
+  readonly section: string | undefined;
+  /** `--timeout`, in seconds (300 by default). */
+  readonly timeoutSec: number;
+  /** `--insecure-http`. */
+  readonly insecure: boolean;
+  /** `--no-browser`: print the URL and read the pasted address. */
+  readonly noBrowser: boolean;
+}
+
+/** Reads `login`'s flags. */
+export function parseLogin(argv: string[], _env: Env): LoginOptions {
   const args = parseArgs(argv, SPEC, "login");
-  const env = (name: string) => io.env(name);
-  const home = stateHome(env);
-  const profile = profileName(str(args, "profile"), env);
-  const config = await readConfig(home, io.err);
-  const saved = config.profiles[profile];
-  const iniFile = str(args, "ini");
-  const iniSection = str(args, "section");
-  const ini = await readLookerIni(env, {
-    cwd: io.cwd(),
-    ...(iniFile === undefined ? {} : { file: iniFile }),
-    ...(iniSection === undefined ? {} : { section: iniSection }),
-  });
-  const { own, sdk } = envSettings(env);
   const flags: Settings = {};
   for (
     const [flag, key] of [
@@ -130,6 +136,59 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const value = str(args, flag);
     if (value !== undefined) flags[key] = value;
   }
+  const timeoutText = str(args, "timeout");
+  const timeoutSec = timeoutText === undefined ? 300 : Number(timeoutText);
+  if (
+    timeoutText?.trim() === "" || !Number.isFinite(timeoutSec) ||
+    timeoutSec <= 0 || timeoutSec > MAX_TIMEOUT_SEC
+  ) {
+    throw new UsageError(
+      `--timeout takes a number of seconds above 0 and at most ${MAX_TIMEOUT_SEC} (24 h), not ${
+        JSON.stringify(timeoutText)
+      }`,
+      "login",
+    );
+  }
+  return {
+    profile: str(args, "profile"),
+    flags,
+    ini: str(args, "ini"),
+    section: str(args, "section"),
+    timeoutSec,
+    insecure: args.flags["insecure-http"] === true,
+    noBrowser: args.flags.browser === false,
+  };
+}
+
+/** Signs in with the settings the flags and every other layer give. */
+export async function runLogin(
+  options: LoginOptions,
+  io: Io,
+): Promise<number> {
+  await signIn(await signInRequest(options, io), io);
+  return EXIT.ok;
+}
+
+/**
+ * Resolves the settings, highest first: flags > LOOKER_OAUTH_* >
+ * LOOKERSDK_* > looker.ini > the profile saved by the last sign-in.
+ */
+async function signInRequest(
+  options: LoginOptions,
+  io: Io,
+): Promise<SignInRequest> {
+  const env = io.env;
+  const home = stateHome(env);
+  const profile = profileName(options.profile, env);
+  const config = await readConfig(home, io.err);
+  const saved = config.profiles[profile];
+  const ini = await readLookerIni(env, {
+    cwd: io.cwd(),
+    ...(options.ini === undefined ? {} : { file: options.ini }),
+    ...(options.section === undefined ? {} : { section: options.section }),
+  });
+  const { own, sdk } = envSettings(env);
+  const flags: Settings = { ...options.flags };
   const {
     path: iniPath,
     name: iniName,
@@ -178,19 +237,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
       "login",
     );
   }
-  const timeoutText = str(args, "timeout");
-  const timeoutSec = timeoutText === undefined ? 300 : Number(timeoutText);
-  if (
-    timeoutText?.trim() === "" || !Number.isFinite(timeoutSec) ||
-    timeoutSec <= 0 || timeoutSec > MAX_TIMEOUT_SEC
-  ) {
-    throw new UsageError(
-      `--timeout takes a number of seconds above 0 and at most ${MAX_TIMEOUT_SEC} (24 h), not ${
-        JSON.stringify(timeoutText)
-      }`,
-      "login",
-    );
-  }
   if (
     resolved.kind === "looker" && settings.redirectUri !== undefined &&
     /^http:\/\/[^/?#]*:0+(?:[/?#]|$)/i.test(settings.redirectUri)
@@ -215,18 +261,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.err(`hint: ${UNTRUSTED_CERTIFICATE_HINT}`);
   }
 
-  await signIn({
+  return {
     home,
     profile,
     kind: resolved.kind,
     settings: { ...settings, clientId: settings.clientId },
-    insecure: args.flags["insecure-http"] === true,
-    timeoutSec,
-    noBrowser: args.flags.browser === false,
+    insecure: options.insecure,
+    timeoutSec: options.timeoutSec,
+    noBrowser: options.noBrowser,
     ...(settings.caFile ? { caFile: settings.caFile } : {}),
     ...(apiTimeoutSec === undefined ? {} : { apiTimeoutSec }),
-  }, io);
-  return EXIT.ok;
+  };
 }
 
 /** A resolved sign-in request. */
@@ -256,15 +301,11 @@ export interface SignInResult {
   user: ProfileUser | undefined;
 }
 
-/** Signs in, saves the profile and the tokens, and says who signed in. */
+/** Signs in: the server, the browser, the saved sign-in, who it is. */
 export async function signIn(
   request: SignInRequest,
   io: Io,
 ): Promise<SignInResult> {
-  const { home, profile, settings } = request;
-  const insecure = request.insecure;
-  const noBrowser = request.noBrowser;
-  const timeoutSec = request.timeoutSec;
   // A private CA, for this instance's requests only.
   const base = request.caFile ? await caFileFetch(request.caFile) : undefined;
   const http = {
@@ -275,28 +316,55 @@ export async function signIn(
         : { timeoutSec: request.apiTimeoutSec }),
     }),
   };
-  const looker = request.kind === "looker";
-  let server: AuthServer;
-  if (looker) {
+  const server = await resolveServer(request, http);
+  const login = await browserLogin(request, server, http, io);
+  const result = await saveSignIn(request, server, login, http.fetch, io);
+  sayWhoSignedIn(request, result, io);
+  return result;
+}
+
+/** The server a request names: Looker's two hosts, or OIDC discovery. */
+async function resolveServer(
+  request: SignInRequest,
+  http: { fetch: typeof fetch },
+): Promise<AuthServer> {
+  const { settings, insecure } = request;
+  if (request.kind === "looker") {
     const hosts = await resolveLookerHosts({
       ...(settings.lookerUrl ? { lookerUrl: settings.lookerUrl } : {}),
       ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
     }, http);
-    server = lookerServer({ ...hosts, allowInsecureHttp: insecure });
-  } else {
-    server = await discover(settings.issuer!, {
-      ...http,
-      allowInsecureHttp: insecure,
-    });
+    return lookerServer({ ...hosts, allowInsecureHttp: insecure });
   }
-  const redirectUri = settings.redirectUri ??
-    (looker ? "http://localhost:8080/callback" : "http://127.0.0.1/callback");
-  const scope = settings.scope ??
-    (looker ? undefined : "openid offline_access");
-  const where = server.looker?.lookerUrl ?? server.metadata.issuer;
+  return await discover(settings.issuer!, {
+    ...http,
+    allowInsecureHttp: insecure,
+  });
+}
 
-  let tokens: TokenSet;
-  let usedRedirectUri: string;
+/** The redirect URI and scope a request uses (each server kind's defaults). */
+function redirectAndScope(
+  request: SignInRequest,
+): { redirectUri: string; scope: string | undefined } {
+  const looker = request.kind === "looker";
+  return {
+    redirectUri: request.settings.redirectUri ??
+      (looker ? "http://localhost:8080/callback" : "http://127.0.0.1/callback"),
+    scope: request.settings.scope ??
+      (looker ? undefined : "openid offline_access"),
+  };
+}
+
+/** The browser part: loopback receiver, browser or pasted URL, exchange. */
+async function browserLogin(
+  request: SignInRequest,
+  server: AuthServer,
+  http: { fetch: typeof fetch },
+  io: Io,
+): Promise<{ tokens: TokenSet; redirectUri: string }> {
+  const { settings, noBrowser, timeoutSec } = request;
+  const { redirectUri, scope } = redirectAndScope(request);
+  const where = server.looker?.lookerUrl ?? server.metadata.issuer;
   try {
     using interrupt = io.interrupt();
     const open = request.open ?? io.browser ?? ((url: URL) => {
@@ -352,8 +420,7 @@ export async function signIn(
           `${err.message}. Paste the full address the browser shows after you approve.`,
         ),
     });
-    tokens = result.tokens;
-    usedRedirectUri = result.redirectUri;
+    return result;
   } catch (err) {
     // The library's hint for a picked port, in the CLI's own flag.
     if (
@@ -367,7 +434,22 @@ export async function signIn(
     }
     throw err;
   }
+}
 
+/**
+ * Saves the profile and the tokens; the server says meanwhile who signed in.
+ */
+async function saveSignIn(
+  request: SignInRequest,
+  server: AuthServer,
+  login: { tokens: TokenSet; redirectUri: string },
+  fetch: typeof globalThis.fetch,
+  io: Io,
+): Promise<SignInResult> {
+  const { home, profile, settings, insecure } = request;
+  const looker = request.kind === "looker";
+  const { redirectUri, scope } = redirectAndScope(request);
+  const { tokens, redirectUri: usedRedirectUri } = login;
   const store = new FileTokenStore({ home, profile, onWarning: io.err });
   const record: Profile = {
     kind: looker ? "looker" : "oauth",
@@ -402,7 +484,7 @@ export async function signIn(
     fresh,
     tokens,
     io,
-    http.fetch,
+    fetch,
   );
   const saved = user ? { ...record, user } : record;
   // Both writes finish (no temp file left behind) before either fails.
@@ -415,6 +497,17 @@ export async function signIn(
   }
   const latest = (await fresh.load()) ?? tokens;
   if (latest !== tokens) await store.withLock(() => store.save(latest));
+  return { server, record: saved, store, user };
+}
+
+/** The ✓ line, and the next command to try. */
+function sayWhoSignedIn(
+  request: SignInRequest,
+  { server, store, user }: SignInResult,
+  io: Io,
+): void {
+  const { profile } = request;
+  const where = server.looker?.lookerUrl ?? server.metadata.issuer;
   // The name and e-mail come from the server: shown() keeps a hostile one
   // from rewriting the terminal.
   const who = user
@@ -426,11 +519,10 @@ export async function signIn(
   if (request.nextStepHint !== false) {
     io.err(
       `Tokens saved for profile "${profile}" in ${store.path}. Try: looker-oauth ${
-        looker ? "api /user" : "token"
+        request.kind === "looker" ? "api /user" : "token"
       }${profile === "default" ? "" : ` --profile ${profile}`}`,
     );
   }
-  return { server, record: saved, store, user };
 }
 
 /** What to do when a server may not accept a picked loopback port. */

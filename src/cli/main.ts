@@ -36,16 +36,6 @@ export interface CommandModule<Options = unknown> {
   run(options: Options, io: Io): Promise<number>;
 }
 
-/** A command module of the older shape: one `run` takes the arguments. */
-interface LegacyModule {
-  readonly HELP: string;
-  run(argv: string[], io: Io): Promise<number>;
-}
-
-function legacy(module: LegacyModule): CommandModule<string[]> {
-  return { HELP: module.HELP, parse: (argv) => argv, run: module.run };
-}
-
 /** The version `--version` prints; a test keeps it equal to deno.json's. */
 export { VERSION } from "./_version.ts";
 import { VERSION } from "./_version.ts";
@@ -63,7 +53,12 @@ export interface Command {
 export const COMMANDS: Readonly<Record<string, Command>> = {
   login: {
     summary: "sign in through the browser and keep the tokens",
-    load: () => lazy("login").then(legacy),
+    load: () =>
+      lazy("login").then((m: typeof import("./login.ts")) => ({
+        HELP: m.HELP,
+        parse: m.parseLogin,
+        run: m.runLogin,
+      })),
   },
   token: {
     summary: "print a valid access token (refreshed if needed)",

@@ -2,10 +2,12 @@
 // emulator and oidc-provider on loopback; as a process for the whole flow
 // (a real $BROWSER program) and for Ctrl-C.
 import assert from "node:assert/strict";
+import { parseLogin } from "../../src/cli/login.ts";
 import { browse } from "../../src/emulator/user_agent.ts";
 import { startOidcProvider } from "../_oidc_provider.ts";
 import { assertPortFree, freePort, HAS_IPV6 } from "../_ports.ts";
 import {
+  assertParses,
   cli,
   type CliResult,
   exists,
@@ -24,6 +26,66 @@ import {
   urlIn,
 } from "../_cli.ts";
 import { scriptedPerson } from "../_io.ts";
+
+Deno.test("parseLogin() reads the setting flags, --timeout, --insecure-http and --no-browser; files and variables are read later", () => {
+  const none = {
+    profile: undefined,
+    flags: {},
+    ini: undefined,
+    section: undefined,
+    timeoutSec: 300,
+    insecure: false,
+    noBrowser: false,
+  };
+  assertParses(parseLogin, "login", [
+    [[], none],
+    [[
+      "--looker-url",
+      "https://l.example",
+      "--api-url=https://l.example:19999",
+      "--client-id",
+      "cli",
+      "--redirect-uri",
+      "http://localhost:8080/callback",
+      "--scope",
+      "cors_api",
+      "--ca-file",
+      "ca.pem",
+    ], {
+      ...none,
+      flags: {
+        lookerUrl: "https://l.example",
+        apiUrl: "https://l.example:19999",
+        clientId: "cli",
+        redirectUri: "http://localhost:8080/callback",
+        scope: "cors_api",
+        caFile: "ca.pem",
+      },
+    }],
+    [["--issuer", "https://id.example", "--profile", "work"], {
+      ...none,
+      profile: "work",
+      flags: { issuer: "https://id.example" },
+    }],
+    [["--timeout", "5", "--insecure-http", "--no-browser"], {
+      ...none,
+      timeoutSec: 5,
+      insecure: true,
+      noBrowser: true,
+    }],
+    [["--ini", "my.ini", "--section", "Prod"], {
+      ...none,
+      ini: "my.ini",
+      section: "Prod",
+    }],
+    [["--timeout", "soon"], /--timeout/],
+    [["--timeout", "0"], /--timeout/],
+    [["--timeout", "86401"], /--timeout/],
+    [["--timeout", ""], /--timeout/],
+    [["--lookr-url", "x"], /did you mean --looker-url\?/],
+    [["https://l.example"], /unexpected argument/],
+  ]);
+});
 
 Deno.test("login → token → api /user → status → logout, then token and api need a sign-in (exit 3)", async () => {
   await using t = await tempHome();
