@@ -47,10 +47,12 @@ const SECTIONS = [
 type Section = (typeof SECTIONS)[number];
 
 const TARGETS = {
-  tokenTime: 1.25,
-  tokenMemory: 1.15,
-  login: 1.3,
-  coreBytes: 9000,
+  tokenTime: 1.2,
+  tokenMemory: 1.17,
+  // Retired targets, still printed beside their figures as references: the
+  // browser page's whole script (pageBytes) and `api` replace them.
+  retiredLogin: 1.3,
+  retiredCoreBytes: 9000,
   pageBytes: 12_000,
   edgeMemory: 0.8,
   edgeKv: 0.5,
@@ -195,16 +197,18 @@ function rows(r: Results): Row[] {
     out.push({
       figure: "`login` wall time ÷ minimal oauth4webapi login",
       measured: ratio(r.login.ratio),
-      target: `≤ ${TARGETS.login}×`,
-      verdict: verdict(r.login.ratio.median <= TARGETS.login),
+      target: `(retired: ≤ ${TARGETS.retiredLogin}×)`,
+      verdict: "—",
     });
   } else if (broken("login")) out.push(brokenRow("`login` vs minimal login"));
   if (r.bundle) {
     out.push({
       figure: "core browser bundle, min+gz",
       measured: `${r.bundle.core.gzip.toLocaleString("en-US")} B`,
-      target: `≤ ${TARGETS.coreBytes.toLocaleString("en-US")} B`,
-      verdict: verdict(r.bundle.core.gzip <= TARGETS.coreBytes),
+      target: `(retired: ≤ ${
+        TARGETS.retiredCoreBytes.toLocaleString("en-US")
+      } B)`,
+      verdict: "—",
     });
     out.push({
       figure: "oauth4webapi parts the core uses, min+gz",
