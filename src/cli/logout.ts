@@ -101,13 +101,15 @@ function signedOutLines(
   server: AuthServer,
 ): string[] {
   const deleted = "the local tokens are deleted";
-  const said = result.error
-    ? ` (${result.error.status ?? ""}${
-      result.error.error ? ` ${result.error.error}` : ""
-    }${
-      result.error.errorDescription ? `: ${result.error.errorDescription}` : ""
-    })`.replace("( ", "(")
+  // What the server answered: "(401 invalid_client: client authentication
+  // failed)", or as much of it as it sent.
+  const error = result.error;
+  const answer = error
+    ? [error.status, error.error].filter(Boolean)
+      .join(" ") +
+      (error.errorDescription ? `: ${error.errorDescription}` : "")
     : "";
+  const said = answer ? ` (${answer})` : "";
   switch (result.outcome) {
     case "revoked":
       return [
