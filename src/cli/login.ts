@@ -73,7 +73,9 @@ LOOKERSDK_BASE_URL, then looker.ini (base_url, looker_url, client_id,
 redirect_uri, ca_file: a relative path is relative to the ini file), then the
 profile saved by the last login. Certificate checks are never turned off:
 verify_ssl=false (looker.ini or LOOKERSDK_VERIFY_SSL) gets a warning pointing
-to --ca-file. --debug shows where each setting came from. The browser is
+to --ca-file. LOOKERSDK_TIMEOUT (else looker.ini's timeout), in seconds,
+bounds API calls and is saved in the profile. --debug shows where each
+setting came from. The browser is
 $BROWSER if set, else the system's.
 
 Examples:

@@ -12,12 +12,18 @@ import {
 } from "../_cli.ts";
 import { scriptedPerson } from "../_io.ts";
 
-Deno.test("parseStatus() reads --profile and --json", () => {
+Deno.test("parseStatus() reads --profile, --all and --json", () => {
   assertParses(parseStatus, "status", [
-    [[], { profile: undefined, json: false }],
-    [["--json"], { profile: undefined, json: true }],
-    [["--profile", "work", "--json"], { profile: "work", json: true }],
-    [["--no-json"], { profile: undefined, json: false }],
+    [[], { profile: undefined, json: false, all: false }],
+    [["--json"], { profile: undefined, json: true, all: false }],
+    [["--profile", "work", "--json"], {
+      profile: "work",
+      json: true,
+      all: false,
+    }],
+    [["--no-json"], { profile: undefined, json: false, all: false }],
+    [["--all", "--json"], { profile: undefined, json: true, all: true }],
+    [["--all", "--profile", "work"], /--all shows every profile/],
     [["--jsno"], /unknown flag --jsno/],
     [["--json=yes"], /--json takes no value/],
     [["work"], /unexpected argument: work/],
