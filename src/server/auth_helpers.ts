@@ -129,6 +129,7 @@ interface PendingSignIn {
 }
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+const KEY_CACHE_SIZE = 4096;
 const encoder = new TextEncoder();
 
 /**
@@ -183,6 +184,7 @@ class Helpers implements AuthHelpers {
   readonly #signInCookie: string;
   readonly #sessionTtl: number;
   readonly #afterSignOut: string;
+  readonly #keys = new Map<string, string>();
 
   constructor(options: AuthHelpersOptions) {
     if (!options || typeof options !== "object") {
@@ -382,7 +384,7 @@ class Helpers implements AuthHelpers {
   async getSession(request: Request): Promise<ServerSession | undefined> {
     const id = readCookie(request.headers, this.#sessionCookie);
     if (!id || !SESSION_ID.test(id)) return undefined;
-    const key = await digest(id);
+    const key = await this.#keyOf(id);
     const record = await this.#options.store.get(key);
     if (!record || record.expiresAt <= this.#now()) return undefined;
     return this.#session(key, record);
@@ -423,6 +425,22 @@ class Helpers implements AuthHelpers {
     headers.set("location", this.#afterSignOut);
     headers.append("set-cookie", this.#sessionSetCookie("", 0));
     return new Response(null, { status: 303, headers });
+  }
+
+  /**
+   * The store key of a session id: its SHA-256, so that what a store holds
+   * never works as a cookie. Recent ones are remembered (a bounded map):
+   * Web Crypto's digest is most of a signed-in request's own cost.
+   */
+  async #keyOf(id: string): Promise<string> {
+    const known = this.#keys.get(id);
+    if (known !== undefined) return known;
+    const key = await digest(id);
+    if (this.#keys.size >= KEY_CACHE_SIZE) {
+      this.#keys.delete(this.#keys.keys().next().value!);
+    }
+    this.#keys.set(id, key);
+    return key;
   }
 
   #sessionSetCookie(value: string, maxAgeMs: number): string {
