@@ -1,21 +1,11 @@
 /**
- * The `looker-oauth` command line: dispatches to one module per command,
- * loaded only when that command runs (the `token` path stays small).
+ * The `looker-oauth` command line: dispatches to one module per command.
  *
- * `token` is imported statically (as `cli.ts` imports this module), so a
- * `token` call has no dynamic `import()`: one would cost it about 0.5 MiB of
- * peak memory (bench/RESULTS.md). Such a call also never turns the event
- * loop, so it never writes Deno's V8 code cache; the other commands and the
- * token refresh do.
- *
- * Every other command is imported by a computed specifier (see
- * {@linkcode lazy}): before running a program, `deno run` reads and analyses
- * everything reachable through string-literal `import()`s, so literal imports
- * here would make each `token` call read the login, loopback, Looker and
- * emulator code and resolve oauth4webapi (43 files instead of 12: +2.5 ms and
- * +0.6 MiB, bench/RESULTS.md). What this costs: `deno compile` embeds only
- * what it can see, so it needs `--include src/cli/`; and these modules load
- * under the read permission, which the CLI's flags (`--allow-read`) grant.
+ * `token` is imported statically; every other command by a string-literal
+ * `import()`, evaluated only when that command runs. Every specifier is
+ * literal, so `deno publish`, `deno compile` and a narrowed `--allow-read`
+ * see the whole CLI: Deno reads the whole graph before it runs, and only
+ * the evaluation is left for later.
  *
  * @module
  */
@@ -54,7 +44,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   login: {
     summary: "sign in through the browser and keep the tokens",
     load: () =>
-      lazy("login").then((m: typeof import("./login.ts")) => ({
+      import("./login.ts").then((m) => ({
         HELP: m.HELP,
         parse: m.parseLogin,
         run: m.runLogin,
@@ -72,7 +62,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   api: {
     summary: "call the Looker API with the signed-in session",
     load: () =>
-      lazy("api").then((m: typeof import("./api.ts")) => ({
+      import("./api.ts").then((m) => ({
         HELP: m.HELP,
         parse: m.parseApi,
         run: m.runApi,
@@ -81,7 +71,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   status: {
     summary: "show who is signed in, where, and until when",
     load: () =>
-      lazy("status").then((m: typeof import("./status.ts")) => ({
+      import("./status.ts").then((m) => ({
         HELP: m.HELP,
         parse: m.parseStatus,
         run: m.runStatus,
@@ -90,7 +80,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   logout: {
     summary: "end the session on the server and forget the tokens",
     load: () =>
-      lazy("logout").then((m: typeof import("./logout.ts")) => ({
+      import("./logout.ts").then((m) => ({
         HELP: m.HELP,
         parse: m.parseLogout,
         run: m.runLogout,
@@ -99,7 +89,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   register: {
     summary: "register (or update) an OAuth client app with Looker",
     load: () =>
-      lazy("register").then((m: typeof import("./register.ts")) => ({
+      import("./register.ts").then((m) => ({
         HELP: m.HELP,
         parse: m.parseRegister,
         run: m.runRegister,
@@ -108,7 +98,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   demo: {
     summary: "the whole flow against a built-in Looker emulator",
     load: () =>
-      lazy("demo").then((m: typeof import("./demo.ts")) => ({
+      import("./demo.ts").then((m) => ({
         HELP: m.HELP,
         parse: m.parseDemo,
         run: m.runDemo,
@@ -196,15 +186,6 @@ async function dispatch(name: string, args: string[], io: Io): Promise<number> {
   } catch (err) {
     return report(err, io, name);
   }
-}
-
-/**
- * Imports `./<name>.ts` by a computed specifier, which `deno run` does not
- * follow ahead of time (see the module comment).
- */
-// deno-lint-ignore no-explicit-any
-function lazy(name: string): Promise<any> {
-  return import(new URL(`./${name}.ts`, import.meta.url).href);
 }
 
 function indexOrEnd(list: readonly string[], item: string): number {

@@ -56,11 +56,8 @@ export async function runToken(
     return EXIT.ok;
   }
   io.debug("the access token expires within 60 s; refreshing");
-  // A computed specifier: a literal one would put the session, the core and
-  // oauth4webapi in the module graph Deno builds before every `token` call.
-  const { openSession }: typeof import("./_session.ts") = await import(
-    new URL("./_session.ts", import.meta.url).href
-  );
+  // Evaluated only for a refresh: the valid-token path never runs the core.
+  const { openSession } = await import("./_session.ts");
   const { session } = await openSession({ home, profile, io, store });
   io.out(`${await session.getAccessToken()}\n`);
   return EXIT.ok;
