@@ -2,9 +2,9 @@
 import { OAuthError } from "../core/errors.ts";
 import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
-import type { FileTokenStore, TokenBinding } from "../store/file_store.ts";
+import type { FileTokenStore } from "../store/file_store.ts";
 import { caFileFetch } from "../store/ca_file.ts";
-import { profileServer } from "../store/profiles.ts";
+import { profileBinding, profileServer } from "../store/profiles.ts";
 import { politeFetch } from "../looker/http.ts";
 import { VERSION } from "./_version.ts";
 import { CliError, EXIT } from "./_errors.ts";
@@ -25,17 +25,6 @@ export function serverFor(profile: Profile): AuthServer {
     }
     throw err;
   }
-}
-
-/** The sign-in a profile's tokens must belong to. */
-export function bindingOf(profile: Profile): TokenBinding {
-  return {
-    clientId: profile.clientId,
-    server:
-      (profile.kind === "looker"
-        ? profile.apiUrl ?? profile.lookerUrl
-        : profile.issuer) ?? "",
-  };
 }
 
 /** A fetch that logs each request's method, URL (no query) and status on --debug. */
@@ -141,7 +130,7 @@ export async function openSession(
   // Tokens saved by another sign-in of this profile (another client or
   // server) read as signed out rather than being sent with these settings.
   const store = (options.store ?? tokenStore(io, home, options.profile))
-    .withBinding(bindingOf(profile));
+    .withBinding(profileBinding(profile));
   // The token goes only to the API URL, or without one to the issuer's
   // origin (the session refuses any other).
   const apiUrl = profile.apiUrl ??

@@ -11,6 +11,7 @@ import { currentLookerUser } from "../looker/api.ts";
 import { resolveLookerHosts } from "../looker/versions.ts";
 import { caFileFetch } from "../store/ca_file.ts";
 import { FileTokenStore } from "../store/file_store.ts";
+import { checkConfigWritable, profileBinding } from "../store/profiles.ts";
 import { stateHome } from "../store/home.ts";
 import { parseArgs, str, UsageError } from "./_args.ts";
 import {
@@ -28,7 +29,7 @@ import {
 } from "./_config.ts";
 import { CliError, EXIT, UNTRUSTED_CERTIFICATE_HINT } from "./_errors.ts";
 import { shown } from "./_text.ts";
-import { profileName } from "./_profile.ts";
+import { profileName, tokenStore } from "./_profile.ts";
 import { type Env, type Io, lines } from "./_io.ts";
 import { parseTimeout, serverFetch } from "./_session.ts";
 
@@ -308,6 +309,11 @@ export async function signIn(
   request: SignInRequest,
   io: Io,
 ): Promise<SignInResult> {
+  // Before anyone signs in: the tokens and the profile must be savable
+  // (a read-only or full disk, a symlinked token file, a folder that is not
+  // ours all fail here, not after the browser).
+  await checkConfigWritable(request.home);
+  await tokenStore(io, request.home, request.profile).checkWritable();
   // A private CA, for this instance's requests only.
   const base = request.caFile ? await caFileFetch(request.caFile) : undefined;
   const http = {
@@ -452,7 +458,6 @@ async function saveSignIn(
   const looker = request.kind === "looker";
   const { redirectUri, scope } = redirectAndScope(request);
   const { tokens, redirectUri: usedRedirectUri } = login;
-  const store = new FileTokenStore({ home, profile, onWarning: io.err });
   const record: Profile = {
     kind: looker ? "looker" : "oauth",
     clientId: settings.clientId,
@@ -474,6 +479,10 @@ async function saveSignIn(
       : { timeout: request.apiTimeoutSec }),
     signedInAt: io.now(),
   };
+  // The token file names the client and server it belongs to, so another
+  // sign-in's profile is never used with these tokens (or the reverse).
+  const binding = profileBinding(record);
+  const store = tokenStore(io, home, profile).withBinding(binding);
   // The tokens are saved while the server says who signed in (over the
   // fresh tokens in memory); the profile, which names the user, is written
   // once that is known. A refresh during the lookup is saved after it.
@@ -489,16 +498,17 @@ async function saveSignIn(
     fetch,
   );
   const saved = user ? { ...record, user } : record;
-  // Both writes finish (no temp file left behind) before either fails.
-  const writes = await Promise.allSettled([
-    saveProfile(home, profile, saved),
-    savingTokens,
-  ]);
-  for (const write of writes) {
-    if (write.status === "rejected") throw write.reason;
-  }
+  await savingTokens;
   const latest = (await fresh.load()) ?? tokens;
-  if (latest !== tokens) await store.withLock(() => store.save(latest));
+  // The profile and its tokens as one unit: under the profile's lock, the
+  // profile is written and the token file made this sign-in's again if
+  // another login of the same profile saved its own in between.
+  const quiet = new FileTokenStore({ home, profile, binding });
+  await store.withLock(async () => {
+    await saveProfile(home, profile, saved);
+    const onDisk = await quiet.load().catch(() => undefined);
+    if (onDisk?.accessToken !== latest.accessToken) await store.save(latest);
+  });
   return { server, record: saved, store, user };
 }
 

@@ -53,6 +53,34 @@ export async function writeFileAtomic(
 }
 
 /**
+ * Checks that a file could be written next to `path`: writes a 4 KiB temp
+ * file (named as {@linkcode writeFileAtomic} names its own, so a leftover is
+ * tidied the same way) and deletes it. A read-only file system, a full disk
+ * or a folder that is not writable fails here, before any work is done that
+ * would be lost.
+ */
+export async function probeWrite(path: string): Promise<void> {
+  const { dir, name } = split(path);
+  const random = crypto.getRandomValues(new Uint32Array(2)).join("");
+  const temp = `${dir}/.${name}.${random}.tmp`;
+  const file = await Deno.open(temp, {
+    write: true,
+    createNew: true,
+    mode: 0o600,
+  });
+  try {
+    const bytes = new Uint8Array(4096).fill(0x20);
+    let written = 0;
+    while (written < bytes.length) {
+      written += await file.write(bytes.subarray(written));
+    }
+  } finally {
+    file.close();
+    await Deno.remove(temp).catch(() => {});
+  }
+}
+
+/**
  * Deletes the temp files {@linkcode writeFileAtomic} left next to `path`
  * when it was killed mid-write (`.<name>.<digits>.tmp`). Only safe while no
  * other write of `path` can be under way: call it holding `path`'s lock.

@@ -4,8 +4,9 @@
 // file of their own), so before anything is read from it:
 //
 // - it must belong to the current user (where the user id can be known);
-// - its group and other permission bits are cleared (folders 0700, files
-//   0600), with a warning; when that is impossible it is refused.
+// - if others may write it (or, for the token folder and files, read it) it
+//   is made private (folders 0700, files 0600), with a warning; when that is
+//   impossible it is refused.
 //
 // Windows has no such mode bits and Deno exposes no owner there: no check.
 import { TokenStoreError } from "./errors.ts";
@@ -15,12 +16,18 @@ const IS_WINDOWS = Deno.build.os === "windows";
 /** What a path should be. */
 export type Kind = "folder" | "file";
 
+/**
+ * How private: `secret` paths (tokens/ and token files) may not be readable
+ * by others either; the state folder and config.json only not writable.
+ */
+export type Privacy = "secret" | "shared";
+
 let uidCache: number | null | undefined;
 
 /**
  * The current user's id, without asking for a permission that was not
- * granted: `Deno.uid()` with `--allow-sys=uid`, else the owner of Linux's
- * `/proc/self`; `null` when neither is available.
+ * granted: `Deno.uid()` needs `--allow-sys=uid` (the CLI has it); without it
+ * `null`, and only the mode bits are checked.
  */
 export function currentUid(): number | null {
   if (uidCache !== undefined) return uidCache;
@@ -31,12 +38,6 @@ export function currentUid(): number | null {
         "granted"
     ) {
       uidCache = Deno.uid();
-    } else if (
-      Deno.build.os === "linux" &&
-      Deno.permissions.querySync({ name: "read", path: "/proc/self" }).state ===
-        "granted"
-    ) {
-      uidCache = Deno.statSync("/proc/self").uid;
     }
   } catch {
     uidCache = null;
@@ -58,6 +59,7 @@ function verdict(
   path: string,
   info: Deno.FileInfo,
   kind: Kind,
+  privacy: Privacy,
 ): number | undefined {
   if (IS_WINDOWS) return undefined;
   const uid = currentUid();
@@ -73,7 +75,8 @@ function verdict(
       },
     );
   }
-  if (info.mode !== null && (info.mode & 0o077) !== 0) {
+  const open = privacy === "secret" ? 0o077 : 0o022;
+  if (info.mode !== null && (info.mode & open) !== 0) {
     return kind === "folder" ? 0o700 : 0o600;
   }
   return undefined;
@@ -118,8 +121,9 @@ export async function trust(
   info: Deno.FileInfo,
   kind: Kind,
   warn: (message: string) => void,
+  privacy: Privacy = "secret",
 ): Promise<void> {
-  const mode = verdict(path, info, kind);
+  const mode = verdict(path, info, kind, privacy);
   if (mode === undefined) return;
   try {
     await Deno.chmod(path, mode);
@@ -135,8 +139,9 @@ export function trustSync(
   info: Deno.FileInfo,
   kind: Kind,
   warn: (message: string) => void,
+  privacy: Privacy = "secret",
 ): void {
-  const mode = verdict(path, info, kind);
+  const mode = verdict(path, info, kind, privacy);
   if (mode === undefined) return;
   try {
     Deno.chmodSync(path, mode);
@@ -155,6 +160,7 @@ export function trustSync(
 export async function trustFolder(
   path: string,
   warn: (message: string) => void,
+  privacy: Privacy = "secret",
 ): Promise<boolean> {
   let info: Deno.FileInfo;
   try {
@@ -164,7 +170,7 @@ export async function trustFolder(
     throw statFailed(path, err);
   }
   if (!info.isDirectory) throw notAFolder(path);
-  await trust(path, info, "folder", warn);
+  await trust(path, info, "folder", warn, privacy);
   return true;
 }
 
@@ -172,6 +178,7 @@ export async function trustFolder(
 export function trustFolderSync(
   path: string,
   warn: (message: string) => void,
+  privacy: Privacy = "secret",
 ): boolean {
   let info: Deno.FileInfo;
   try {
@@ -181,7 +188,7 @@ export function trustFolderSync(
     throw statFailed(path, err);
   }
   if (!info.isDirectory) throw notAFolder(path);
-  trustSync(path, info, "folder", warn);
+  trustSync(path, info, "folder", warn, privacy);
   return true;
 }
 

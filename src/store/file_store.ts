@@ -8,6 +8,7 @@ import type { TokenStore } from "../core/store.ts";
 import { TokenStoreError } from "./errors.ts";
 import {
   ensurePrivateDir,
+  probeWrite,
   removeLeftovers,
   writeFileAtomic,
 } from "./_atomic.ts";
@@ -69,8 +70,10 @@ export interface FileTokenStoreOptions {
  * half a file. A corrupt file reads as signed out; a symlinked one is refused.
  *
  * Before reading, the state folder, `tokens/` and the file must belong to the
- * current user; if others may read or write them they are made private (or
- * refused when that fails), as OpenSSH's StrictModes does.
+ * current user (checked where Deno tells the user id: with
+ * `--allow-sys=uid`, not on Windows); if others may write them (or read the
+ * tokens) they are made private, or refused when that fails, as OpenSSH's
+ * StrictModes does.
  *
  * {@linkcode FileTokenStore.withLock} takes `<profile>.lock` exclusively, so
  * processes sharing the profile refresh one at a time; it waits at most
@@ -142,7 +145,9 @@ export class FileTokenStore implements TokenStore {
    */
   async load(): Promise<TokenSet | undefined> {
     const warn = this.#onWarning;
-    if (!(await trustFolder(this.#options.home, warn))) return undefined;
+    if (!(await trustFolder(this.#options.home, warn, "shared"))) {
+      return undefined;
+    }
     if (!(await trustFolder(this.dir, warn))) return undefined;
     let info: Deno.FileInfo;
     try {
@@ -174,7 +179,7 @@ export class FileTokenStore implements TokenStore {
    */
   loadSync(): TokenSet | undefined {
     const warn = this.#onWarning;
-    if (!trustFolderSync(this.#options.home, warn)) return undefined;
+    if (!trustFolderSync(this.#options.home, warn, "shared")) return undefined;
     if (!trustFolderSync(this.dir, warn)) return undefined;
     let info: Deno.FileInfo;
     try {
@@ -235,6 +240,48 @@ export class FileTokenStore implements TokenStore {
       );
     }
     if (this.#held > 0) await removeLeftovers(this.path);
+  }
+
+  /**
+   * Checks, before a sign-in, that {@linkcode FileTokenStore.save} will be
+   * able to write: creates the folders (0700), checks they can be trusted,
+   * refuses a symlinked token file or a folder in its place, and writes and
+   * deletes a small probe file next to it (a read-only or full disk fails
+   * here rather than after the person has signed in).
+   *
+   * @throws {TokenStoreError} `write_failed` (naming the file, with a hint),
+   *   `symlink_refused` or `unsafe_permissions`.
+   */
+  async checkWritable(): Promise<void> {
+    try {
+      await ensurePrivateDir(this.dir);
+    } catch (err) {
+      throw new TokenStoreError(
+        "write_failed",
+        `cannot create ${this.dir}: ${errorText(err)}`,
+        { path: this.dir, cause: err, hint: fileSystemHint(err, this.dir) },
+      );
+    }
+    await trustFolder(this.#options.home, this.#onWarning, "shared");
+    await trustFolder(this.dir, this.#onWarning);
+    const info = await Deno.lstat(this.path).catch(() => undefined);
+    this.#refuseSymlink(info);
+    if (info?.isDirectory) {
+      throw new TokenStoreError(
+        "write_failed",
+        `${this.path} is a folder; the tokens cannot be saved there`,
+        { path: this.path, hint: "move it away, then sign in again" },
+      );
+    }
+    try {
+      await probeWrite(this.path);
+    } catch (err) {
+      throw new TokenStoreError(
+        "write_failed",
+        `cannot write in ${this.dir}: ${errorText(err)}`,
+        { path: this.path, cause: err, hint: fileSystemHint(err, this.path) },
+      );
+    }
   }
 
   /**
@@ -418,19 +465,23 @@ export interface TokenFile {
   binding?: TokenBinding;
 }
 
-// RFC 6749 Appendix A: tokens are VSCHAR (%x20-7E); the other fields are
-// printable ASCII too. Lengths are bounded by the file's size cap.
+// RFC 6749 Appendix A: tokens are VSCHAR (%x20-7E), as the core requires of
+// a token answer; they go into headers and onto terminals. The other text
+// fields are whatever the server sent (shown sanitized): strings, the token
+// type not empty. Lengths are bounded by the file's size cap.
 const PRINTABLE = /^[\x20-\x7e]+$/;
+const ANY = /^[^]+$/;
+const ANY_OR_EMPTY = /^[^]*$/;
 /** The last instant a JavaScript Date can hold (ECMA-262 21.4.1.1). */
 const MAX_TIME = 8.64e15;
 
-function field(value: unknown, optional: boolean): string | undefined | null {
+function field(
+  value: unknown,
+  optional: boolean,
+  chars: RegExp = PRINTABLE,
+): string | undefined | null {
   if (value === undefined && optional) return undefined;
-  if (
-    typeof value !== "string" || !PRINTABLE.test(value)
-  ) {
-    return null;
-  }
+  if (typeof value !== "string" || !chars.test(value)) return null;
   return value;
 }
 
@@ -453,13 +504,14 @@ export function parseTokenFile(text: string): TokenFile | undefined {
   }
   const raw = data.tokens;
   const accessToken = field(raw.accessToken, false);
-  const tokenType = field(raw.tokenType, false);
+  const tokenType = field(raw.tokenType, false, ANY);
   const refreshToken = field(raw.refreshToken, true);
-  const scope = field(raw.scope, true);
-  const idToken = field(raw.idToken, true);
+  const scope = field(raw.scope, true, ANY_OR_EMPTY);
+  const idToken = field(raw.idToken, true, ANY_OR_EMPTY);
   const expiresAt = raw.expiresAt;
   if (
-    !accessToken || !tokenType || refreshToken === null || scope === null ||
+    accessToken === null || accessToken === undefined || !tokenType ||
+    refreshToken === null || scope === null ||
     idToken === null || typeof expiresAt !== "number" ||
     !Number.isFinite(expiresAt) || expiresAt < 0 || expiresAt > MAX_TIME
   ) {
@@ -476,8 +528,8 @@ export function parseTokenFile(text: string): TokenFile | undefined {
   if (data.clientId === undefined && data.server === undefined) {
     return { tokens };
   }
-  const clientId = field(data.clientId, false);
-  const server = field(data.server, false);
+  const clientId = field(data.clientId, false, ANY);
+  const server = field(data.server, false, ANY);
   if (!clientId || !server) return undefined;
   return { tokens, binding: { clientId, server } };
 }

@@ -8,9 +8,17 @@ import { OAuthError } from "../core/errors.ts";
 import { type AuthServer, lookerServer } from "../core/server.ts";
 import type { ServerMetadata } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
-import { ensurePrivateDir, writeFileAtomic } from "./_atomic.ts";
+import {
+  ensurePrivateDir,
+  probeWrite,
+  removeLeftovers,
+  writeFileAtomic,
+} from "./_atomic.ts";
+import { withFileLock } from "./_lock.ts";
+import { fileSystemHint, trust, trustFolder } from "./_trust.ts";
 import { caFileClient, withClient } from "./ca_file.ts";
-import { FileTokenStore } from "./file_store.ts";
+import { TokenStoreError } from "./errors.ts";
+import { FileTokenStore, type TokenBinding } from "./file_store.ts";
 import { type EnvReader, stateHome } from "./home.ts";
 
 /** A signed-in person, as `looker-oauth status` shows them. */
@@ -77,61 +85,157 @@ export function configPath(home: string): string {
   return `${home}/config.json`;
 }
 
+/** A `config.json` is a few KB; anything bigger is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /**
  * Reads `config.json`. A missing file is empty; an unreadable or invalid one
- * is empty too, with a warning.
+ * is empty too, with a warning. Before reading, the state folder and the file
+ * must belong to the current user; group/other permission bits are cleared
+ * (with a warning), since another user able to write them could point the
+ * profile's API URL at their own server.
  *
  * @param home The state folder.
  * @param warn Called with a one-line warning.
  * @returns The profiles.
+ * @throws {TokenStoreError} `unsafe_permissions` when the folder or the file
+ *   belongs to another user or cannot be made private.
  */
 export async function readConfig(
   home: string,
   warn: (message: string) => void = () => {},
 ): Promise<ConfigFile> {
-  let text: string;
+  const path = configPath(home);
+  const empty = (): ConfigFile => ({ version: 1, profiles: {} });
+  if (!(await trustFolder(home, warn, "shared"))) return empty();
+  let info: Deno.FileInfo;
   try {
-    text = await Deno.readTextFile(configPath(home));
+    info = await Deno.stat(path);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) {
-      warn(`could not read ${configPath(home)}: ${(err as Error).message}`);
+      warn(`could not read ${path}: ${(err as Error).message}`);
     }
-    return { version: 1, profiles: {} };
+    return empty();
+  }
+  if (!info.isFile || info.size > MAX_CONFIG_BYTES) {
+    warn(
+      `${path} is ${
+        info.isFile ? "larger than 1 MiB" : "not a regular file"
+      }; ignoring it`,
+    );
+    return empty();
+  }
+  await trust(path, info, "file", warn, "shared");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) {
+      warn(`could not read ${path}: ${(err as Error).message}`);
+    }
+    return empty();
   }
   try {
     const data = JSON.parse(text);
     if (
       data && typeof data === "object" && data.profiles &&
-      typeof data.profiles === "object"
+      typeof data.profiles === "object" && !Array.isArray(data.profiles)
     ) {
       return { version: 1, profiles: data.profiles };
     }
   } catch {
     // fall through
   }
-  warn(`${configPath(home)} is not valid JSON; ignoring it`);
-  return { version: 1, profiles: {} };
+  warn(`${path} is not valid JSON; ignoring it`);
+  return empty();
 }
 
 /**
  * Saves one profile into `config.json`, atomically, keeping the others.
+ * Writers take `config.lock` in the state folder, so two sign-ins at once
+ * (to different profiles) both keep theirs.
  *
  * @param home The state folder.
  * @param name The profile's name.
  * @param profile The profile.
+ * @param options How long to wait for another writer's lock.
+ * @throws {TokenStoreError} `write_failed` (naming the file, with a hint),
+ *   `lock_timeout`, or `unsafe_permissions`.
  */
 export async function saveProfile(
   home: string,
   name: string,
   profile: Profile,
+  options: { lockTimeout?: number } = {},
 ): Promise<void> {
-  const config = await readConfig(home);
-  config.profiles[name] = profile;
-  await ensurePrivateDir(home);
-  await writeFileAtomic(
-    configPath(home),
-    JSON.stringify(config, null, 2) + "\n",
+  const path = configPath(home);
+  try {
+    await ensurePrivateDir(home);
+  } catch (err) {
+    throw writeFailed(home, err, "cannot create");
+  }
+  await withFileLock(`${home}/config.lock`, async () => {
+    const config = await readConfig(home);
+    config.profiles[name] = profile;
+    try {
+      await writeFileAtomic(path, JSON.stringify(config, null, 2) + "\n");
+    } catch (err) {
+      throw writeFailed(path, err);
+    }
+    await removeLeftovers(path);
+  }, options.lockTimeout === undefined ? {} : { timeout: options.lockTimeout });
+}
+
+/**
+ * Checks, before a sign-in, that {@linkcode saveProfile} will be able to
+ * write `config.json`: creates the state folder (0700) and writes and deletes
+ * a small probe file in it.
+ *
+ * @param home The state folder.
+ * @throws {TokenStoreError} `write_failed` naming the file, with a hint.
+ */
+export async function checkConfigWritable(home: string): Promise<void> {
+  try {
+    await ensurePrivateDir(home);
+  } catch (err) {
+    throw writeFailed(home, err, "cannot create");
+  }
+  try {
+    await probeWrite(configPath(home));
+  } catch (err) {
+    throw writeFailed(configPath(home), err, "cannot write");
+  }
+}
+
+function writeFailed(
+  path: string,
+  err: unknown,
+  what = "could not save",
+): TokenStoreError {
+  return new TokenStoreError(
+    "write_failed",
+    `${what} ${path}: ${err instanceof Error ? err.message : err}`,
+    { path, cause: err, hint: fileSystemHint(err, path) },
   );
+}
+
+/**
+ * The sign-in a profile's tokens belong to: its client id and the server
+ * that issued them (Looker: the API URL; others: the issuer). Saved in the
+ * token file and checked on load, so a profile never uses another sign-in's
+ * tokens (two logins of one profile at once, say).
+ *
+ * @param profile The profile.
+ * @returns The binding.
+ */
+export function profileBinding(profile: Profile): TokenBinding {
+  return {
+    clientId: profile.clientId,
+    server:
+      (profile.kind === "looker"
+        ? profile.apiUrl ?? profile.lookerUrl
+        : profile.issuer) ?? "",
+  };
 }
 
 /**
@@ -230,7 +334,7 @@ export async function openProfile(
   const home = options.home ?? stateHome(env);
   const name = options.profile ?? env("LOOKER_OAUTH_PROFILE") ?? "default";
   const warn = options.onWarning ?? (() => {});
-  const store = new FileTokenStore({ home, profile: name, onWarning: warn });
+  const unbound = new FileTokenStore({ home, profile: name, onWarning: warn });
   const profile = (await readConfig(home, warn)).profiles[name];
   if (!profile) {
     throw new OAuthError(
@@ -244,6 +348,7 @@ export async function openProfile(
     );
   }
   const server = profileServer(profile);
+  const store = unbound.withBinding(profileBinding(profile));
   const client = profile.caFile
     ? await caFileClient(profile.caFile)
     : undefined;

@@ -837,3 +837,14 @@ Deno.test({
     }
   },
 });
+
+Deno.test("FileTokenStore reads back what it saved, even a server's odd scope or an empty one", async () => {
+  await using t = await tempHome();
+  const store = new FileTokenStore({ home: t.home });
+  for (const scope of ["cors_api \u001b]2;x\u0007", "", "openid ü"]) {
+    const tokens: TokenSet = { ...TOKENS, scope, idToken: "a.b.c" };
+    await store.save(tokens);
+    assert.deepEqual(await store.load(), tokens);
+    assert.deepEqual(store.loadSync(), tokens);
+  }
+});
