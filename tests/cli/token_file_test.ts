@@ -165,12 +165,13 @@ Deno.test({
       assert.equal(result.stdout, "");
       assert.ok(!hasStackTrace(result.stderr), result.stderr);
       assert.ok(noticedAfter >= 2_000, `said so after ${noticedAfter} ms`);
-      assert.ok(
-        noticedAfter < LIMIT_S * 1000,
-        `said so after ${noticedAfter} ms`,
-      );
+      // The notice came while waiting, before the error that ends the wait.
+      const said = lines(result.stderr);
+      const notice = said.findIndex((l) => new RegExp(`\\b${pid}\\b`).test(l));
+      assert.equal(said.length - notice, 3, result.stderr); // notice, error, hint
       assert.ok(took >= LIMIT_S * 1000, `gave up after ${took} ms`);
-      assert.ok(took < LIMIT_S * 1000 + 6_000, `gave up after ${took} ms`);
+      // Bounded: the limit plus start-up time on a busy machine.
+      assert.ok(took < LIMIT_S * 1000 + 10_000, `gave up after ${took} ms`);
       // It never refreshed (at most the stopped one did), and the tokens are
       // as they were.
       assert.ok(emulator.stats.refreshes <= 1);
