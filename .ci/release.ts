@@ -67,6 +67,19 @@ export async function compileArgs(target: string): Promise<string[]> {
   ];
 }
 
+/**
+ * The `--allow-*` flags of `deno.json`'s `compile` task: the permissions the
+ * executable gets, which the CLI's tests and benchmarks run `cli.ts` with.
+ */
+export async function compilePermissions(): Promise<string[]> {
+  const task = (await denoJson()).tasks.compile ?? "";
+  const flags = task.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+  if (flags.length === 0) {
+    throw new Error("deno.json's compile task names no --allow-* flag");
+  }
+  return flags;
+}
+
 /** Why `tag` cannot be released from this tree, or undefined when it can. */
 export async function versionMismatch(
   tag: string,

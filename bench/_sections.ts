@@ -1,15 +1,19 @@
 // The benchmarks bench/run.ts runs, one function each. Every function returns
 // the figures it measured and prints its own details as it goes.
 import * as oauth4webapi from "oauth4webapi";
+import { compilePermissions } from "../.ci/release.ts";
 import { browse } from "../src/emulator/user_agent.ts";
-import { startLookerEmulator } from "../src/emulator/looker_emulator.ts";
+import {
+  type LookerEmulator,
+  startLookerEmulator,
+} from "../src/emulator/looker_emulator.ts";
 import { lookerServer } from "../src/core/server.ts";
 import { MemoryTokenStore, type TokenStore } from "../src/core/store.ts";
 import { TokenSession } from "../src/core/session.ts";
 import { exchangeCode, type TokenSet } from "../src/core/token.ts";
 import { startAuthorization } from "../src/core/authorization.ts";
 import { parseCallback } from "../src/core/callback.ts";
-import { closedPort } from "../tests/_ports.ts";
+import { freeLoopbackPort } from "../src/loopback/free_port.ts";
 import { FileTokenStore } from "../src/store/file_store.ts";
 import {
   type Cmd,
@@ -29,15 +33,24 @@ import {
 export const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const DENO = Deno.execPath();
 
-/** The `--allow-*` flags of deno.json's `tasks.compile`. */
-export function compilePermissions(): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
-  const task: string = config.tasks?.compile ?? "";
-  const flags = task.split(/\s+/).filter((w) => w.startsWith("--allow-"));
-  if (flags.length === 0) {
-    throw new Error("deno.json's tasks.compile names no --allow-* flag");
-  }
-  return flags;
+/**
+ * The Looker emulator with the benchmark's app registered, auto-approving
+ * (a person already signed in who accepted the app before).
+ */
+function benchLooker(
+  clientId: string,
+  redirectUri: string,
+): Promise<LookerEmulator> {
+  return startLookerEmulator({
+    autoApprove: true,
+    apps: [{
+      client_guid: clientId,
+      redirect_uri: redirectUri,
+      display_name: "Benchmark",
+      description: "bench/run.ts",
+      enabled: true,
+    }],
+  });
 }
 
 /** How many runs each part makes. */
@@ -67,7 +80,7 @@ export interface TokenFigures {
  * lockfile), interleaved.
  */
 export async function benchToken(plan: Plan): Promise<TokenFigures> {
-  const perms = compilePermissions();
+  const perms = await compilePermissions();
   const home = await Deno.makeTempDir({ prefix: "looker-oauth-bench-" });
   try {
     // A valid token file, as FileTokenStore writes it (0600 in a 0700 folder).
@@ -208,21 +221,12 @@ export interface LoginFigures {
  * not the pages'.
  */
 export async function benchLogin(plan: Plan): Promise<LoginFigures> {
-  const perms = compilePermissions();
+  const perms = await compilePermissions();
   // Below the ephemeral range: not a port the system hands out meanwhile.
-  const port = closedPort();
+  const port = freeLoopbackPort(["127.0.0.1"]);
   const redirectUri = `http://127.0.0.1:${port}/callback`;
   const clientId = "bench-cli";
-  await using looker = await startLookerEmulator({
-    autoApprove: true,
-    apps: [{
-      client_guid: clientId,
-      redirect_uri: redirectUri,
-      display_name: "Benchmark",
-      description: "bench/run.ts",
-      enabled: true,
-    }],
-  });
+  await using looker = await benchLooker(clientId, redirectUri);
   const scratch = await Deno.makeTempDir({ prefix: "looker-oauth-bench-" });
   try {
     const env = { NO_COLOR: "1", BROWSER: "true" };
@@ -670,16 +674,7 @@ export async function benchSession(
   const callers = 1000;
   const clientId = "bench";
   const redirectUri = "http://127.0.0.1:8080/callback";
-  await using emulator = await startLookerEmulator({
-    autoApprove: true,
-    apps: [{
-      client_guid: clientId,
-      redirect_uri: redirectUri,
-      display_name: "Benchmark",
-      description: "bench/run.ts",
-      enabled: true,
-    }],
-  });
+  await using emulator = await benchLooker(clientId, redirectUri);
   const looker = lookerServer({
     lookerUrl: emulator.lookerUrl,
     apiUrl: emulator.apiUrl,

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { UsageError } from "../src/cli/_args.ts";
 import type { Env } from "../src/cli/_io.ts";
 import { main } from "../src/cli/main.ts";
+import { compilePermissions } from "../.ci/release.ts";
 import {
   type LookerEmulator,
   type LookerEmulatorOptions,
@@ -33,12 +34,7 @@ export const DENO_JSON: {
  * The `--allow-*` flags of `deno task compile`: the tests run `cli.ts` with
  * exactly the permissions the compiled executable gets.
  */
-export const PERMISSIONS: readonly string[] = (DENO_JSON.tasks.compile ?? "")
-  .split(/\s+/)
-  .filter((word) => word.startsWith("--allow-"));
-if (PERMISSIONS.length === 0) {
-  throw new Error("deno.json's compile task names no --allow-* flag");
-}
+export const PERMISSIONS: readonly string[] = await compilePermissions();
 
 /**
  * `$BROWSER` for a CLI subprocess: tests/_browser.ts signs in as the

@@ -3,6 +3,7 @@ import { startLookerEmulator } from "../emulator/looker_emulator.ts";
 import { browse } from "../emulator/user_agent.ts";
 import { currentLookerUser } from "../looker/api.ts";
 import { registerLookerApp } from "../looker/register.ts";
+import { freeLoopbackPort } from "../loopback/free_port.ts";
 import { parseArgs, str, UsageError } from "./_args.ts";
 import { EXIT } from "./_errors.ts";
 import type { Env, Io } from "./_io.ts";
@@ -77,7 +78,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
     say(`   UI  (serves /auth, where people sign in)   ${emulator.lookerUrl}`);
     say(`   API (serves /api/token and the API)        ${emulator.apiUrl}`);
 
-    const port = await freePort();
+    const port = freeLoopbackPort();
     const redirectUri = `http://localhost:${port}/callback`;
     step(
       2,
@@ -214,23 +215,4 @@ function browserAtHand(io: Io): boolean {
   if (io.browser || io.env("BROWSER")) return true;
   if (Deno.build.os === "darwin" || Deno.build.os === "windows") return true;
   return Boolean(io.env("DISPLAY") || io.env("WAYLAND_DISPLAY"));
-}
-
-/** A port free on both 127.0.0.1 and ::1 (for a localhost redirect URI). */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const v4 = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (v4.addr as Deno.NetAddr).port;
-    try {
-      const v6 = Deno.listen({ hostname: "::1", port });
-      v6.close();
-      v4.close();
-      return port;
-    } catch (err) {
-      v4.close();
-      if (err instanceof Deno.errors.AddrNotAvailable) return port;
-    }
-    await Promise.resolve();
-  }
-  throw new Error("no free port found on 127.0.0.1 and ::1");
 }

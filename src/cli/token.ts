@@ -4,6 +4,7 @@
 // (with blocking calls: Deno's async file machinery costs more than the read)
 // and prints. Refresh code (oauth4webapi, the session) loads only when the
 // token is about to expire. bench/run.ts measures this path.
+import { DEFAULT_REFRESH_MARGIN_MS } from "../core/refresh_margin.ts";
 import { parseArgs, str } from "./_args.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Env, Io } from "./_io.ts";
@@ -22,9 +23,6 @@ Flags:
 
 Exit codes: 0 printed; 3 not signed in, or the refresh was refused (run
 'looker-oauth login'); 1 any other failure.`;
-
-/** Refresh when fewer than this many ms remain (the session's margin too). */
-const MARGIN_MS = 60_000;
 
 /** What `token` was asked. */
 export interface TokenOptions {
@@ -51,7 +49,7 @@ export async function runToken(
       hint: signInHint(profile),
     });
   }
-  if (tokens.expiresAt - io.now() > MARGIN_MS) {
+  if (tokens.expiresAt - io.now() > DEFAULT_REFRESH_MARGIN_MS) {
     io.out(`${tokens.accessToken}\n`);
     return EXIT.ok;
   }

@@ -271,8 +271,8 @@ export async function discover(
       const as = await oauth.processDiscoveryResponse(issuerUrl, response);
       return fromMetadata(as as unknown as ServerMetadata, insecure);
     } catch (err) {
-      const transport = rootTransportError(err);
-      if (transport && transport.code !== "response_too_large") throw transport;
+      const failure = rootTransportError(err);
+      if (failure && failure.code !== "response_too_large") throw failure;
       if (err instanceof OAuthError) throw err;
       last = err;
     }

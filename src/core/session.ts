@@ -12,6 +12,7 @@ import {
   isLoopbackHost,
   networkError,
 } from "./transport.ts";
+import { DEFAULT_REFRESH_MARGIN_MS } from "./refresh_margin.ts";
 import { revokeTokens } from "./revoke.ts";
 import type { AuthServer } from "./server.ts";
 import type { TokenStore } from "./store.ts";
@@ -80,7 +81,7 @@ export class TokenSession {
   constructor(options: TokenSessionOptions) {
     assertClientId(options.clientId);
     this.#options = options;
-    this.#margin = options.refreshMargin ?? 60_000;
+    this.#margin = options.refreshMargin ?? DEFAULT_REFRESH_MARGIN_MS;
     this.#now = options.now ?? Date.now;
     const api = options.apiUrl ?? options.server.looker?.apiUrl;
     try {

@@ -117,7 +117,10 @@ export interface OpenBrowserOptions {
  * ```ts ignore
  * import { openBrowser } from "@looker-oauth/pkce";
  *
- * await openBrowser(pending.url, { onFailure: (m) => console.error(m) });
+ * const url = "https://example.looker.com/auth?client_id=cli";
+ * if (!openBrowser(url, { onFailure: (m) => console.error(m) })) {
+ *   console.error(`Open this address in a browser: ${url}`);
+ * }
  * ```
  */
 export function openBrowser(
