@@ -15,15 +15,12 @@ interface Step {
   capture?: boolean;
 }
 
-const ENTRY_POINTS = [
-  "mod.ts",
-  "src/core/mod.ts",
-  "src/browser/mod.ts",
-  "src/looker_sdk/mod.ts",
-  "src/server/mod.ts",
-  "src/store/kv_session_store.ts",
-  "cli.ts",
-];
+/** Every entry point users import: deno.json's exports, so the list cannot drift. */
+const ENTRY_POINTS: string[] = Object.values(
+  (JSON.parse(Deno.readTextFileSync("deno.json")) as {
+    exports: Record<string, string>;
+  }).exports,
+).map((path) => path.replace(/^\.\//, ""));
 
 /**
  * The pure folders: Web platform only, type-checked without Deno's types.

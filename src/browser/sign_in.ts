@@ -206,10 +206,11 @@ export interface CompleteSignInOptions
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSignInCallback } from "@looker-oauth/pkce/browser";
  *
- * console.log(isSignInCallback("http://localhost:8080/?&code=a&state=b")); // true
- * console.log(isSignInCallback("http://localhost:8080/")); // false
+ * assert.equal(isSignInCallback("http://localhost:8080/?&code=a&state=b"), true);
+ * assert.equal(isSignInCallback("http://localhost:8080/"), false);
  * ```
  */
 export function isSignInCallback(url: string | URL = pageUrl()): boolean {

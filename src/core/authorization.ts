@@ -83,6 +83,7 @@ export interface PendingAuthorization {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lookerServer, startAuthorization } from "@looker-oauth/pkce/core";
  *
  * const server = lookerServer({ lookerUrl: "https://example.looker.com" });
@@ -90,7 +91,10 @@ export interface PendingAuthorization {
  *   clientId: "my-app",
  *   redirectUri: "http://localhost:8080/callback",
  * });
- * console.log(url.searchParams.get("scope")); // cors_api
+ * assert.equal(url.searchParams.get("scope"), "cors_api");
+ * assert.equal(url.searchParams.get("state"), state);
+ * assert.equal(url.searchParams.get("code_challenge_method"), "S256");
+ * assert.ok(!url.href.includes(codeVerifier)); // the verifier stays here
  * ```
  */
 export async function startAuthorization(

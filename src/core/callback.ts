@@ -42,6 +42,7 @@ export interface CallbackExpectations {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lookerServer, parseCallback } from "@looker-oauth/pkce/core";
  *
  * const server = lookerServer({ lookerUrl: "https://example.looker.com" });
@@ -50,7 +51,7 @@ export interface CallbackExpectations {
  *   "http://localhost:8080/callback?&code=abc123&state=xyz",
  *   { state: "xyz" },
  * );
- * console.log(code); // abc123
+ * assert.equal(code, "abc123");
  * ```
  */
 export function parseCallback(

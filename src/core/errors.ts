@@ -99,15 +99,17 @@ export interface OAuthErrorOptions {
  *
  * @example Telling a declined consent apart
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OAuthError } from "@looker-oauth/pkce/core";
  *
+ * let declined = false;
  * try {
  *   throw new OAuthError("access_denied", "the person declined");
  * } catch (err) {
- *   if (err instanceof OAuthError && err.code === "access_denied") {
- *     // show "you declined" rather than a failure
- *   }
+ *   // show "you declined" rather than a failure
+ *   declined = err instanceof OAuthError && err.code === "access_denied";
  * }
+ * assert.ok(declined);
  * ```
  */
 export class OAuthError extends Error {
@@ -154,12 +156,12 @@ export class OAuthError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isOAuthError, OAuthError } from "@looker-oauth/pkce/core";
  *
  * const err: unknown = new OAuthError("login_required", "sign in again");
- * if (isOAuthError(err, "login_required", "invalid_grant")) {
- *   console.log(err.hint ?? err.message);
- * }
+ * assert.ok(isOAuthError(err, "login_required", "invalid_grant"));
+ * assert.ok(!isOAuthError(err, "access_denied"));
  * ```
  */
 export function isOAuthError(

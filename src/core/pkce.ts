@@ -18,10 +18,11 @@ const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateCodeVerifier } from "@looker-oauth/pkce/core";
  *
  * const verifier = generateCodeVerifier();
- * console.log(verifier.length); // 43
+ * assert.match(verifier, /^[A-Za-z0-9_-]{43}$/);
  * ```
  */
 export function generateCodeVerifier(): string {
@@ -39,12 +40,13 @@ export function generateCodeVerifier(): string {
  *
  * @example RFC 7636 Appendix B
  * ```ts
+ * import assert from "node:assert/strict";
  * import { calculateCodeChallenge } from "@looker-oauth/pkce/core";
  *
  * const challenge = await calculateCodeChallenge(
  *   "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
  * );
- * console.log(challenge); // E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+ * assert.equal(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
  * ```
  */
 export async function calculateCodeChallenge(
@@ -68,9 +70,10 @@ export async function calculateCodeChallenge(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateState } from "@looker-oauth/pkce/core";
  *
- * console.log(generateState().length); // 43
+ * assert.match(generateState(), /^[A-Za-z0-9_-]{43}$/); // 256 random bits
  * ```
  */
 export function generateState(): string {

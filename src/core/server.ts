@@ -105,14 +105,17 @@ export interface LookerServerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lookerServer } from "@looker-oauth/pkce/core";
  *
  * const server = lookerServer({
  *   lookerUrl: "https://example.looker.com",
  *   apiUrl: "https://example.looker.com:19999",
  * });
- * console.log(server.metadata.token_endpoint);
- * // https://example.looker.com:19999/api/token
+ * assert.equal(
+ *   server.metadata.token_endpoint,
+ *   "https://example.looker.com:19999/api/token",
+ * );
  * ```
  */
 export function lookerServer(options: LookerServerOptions): AuthServer {
@@ -166,12 +169,14 @@ export interface OAuthServerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { oauthServer } from "@looker-oauth/pkce/core";
  *
  * const server = oauthServer({
  *   authorizationEndpoint: "https://id.example.com/authorize",
  *   tokenEndpoint: "https://id.example.com/token",
  * });
+ * assert.equal(server.metadata.token_endpoint, "https://id.example.com/token");
  * ```
  */
 export function oauthServer(options: OAuthServerOptions): AuthServer {

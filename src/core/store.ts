@@ -35,11 +35,12 @@ export interface TokenStore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryTokenStore } from "@looker-oauth/pkce/core";
  *
  * const store = new MemoryTokenStore();
  * await store.save({ accessToken: "a", tokenType: "bearer", expiresAt: 0 });
- * console.log((await store.load())?.accessToken); // a
+ * assert.equal((await store.load())?.accessToken, "a");
  * ```
  */
 export class MemoryTokenStore implements TokenStore {

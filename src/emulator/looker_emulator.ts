@@ -258,9 +258,10 @@ export interface LookerEmulator extends AsyncDisposable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_EMULATOR_USER } from "./looker_emulator.ts";
  *
- * console.log(DEFAULT_EMULATOR_USER.email); // ada@example.com
+ * assert.equal(DEFAULT_EMULATOR_USER.email, "ada@example.com");
  * ```
  */
 export const DEFAULT_EMULATOR_USER: Readonly<EmulatorUser> = Object.freeze({

@@ -18,10 +18,11 @@ export const LOOKER_API_VERSION = "4.0";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lookerApiPath } from "@looker-oauth/pkce";
  *
- * console.log(lookerApiPath("/user")); // /api/4.0/user
- * console.log(lookerApiPath("/api/versions")); // /api/versions
+ * assert.equal(lookerApiPath("/user"), "/api/4.0/user");
+ * assert.equal(lookerApiPath("/api/versions"), "/api/versions");
  * ```
  */
 export function lookerApiPath(path: string): string {

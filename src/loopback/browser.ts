@@ -22,9 +22,14 @@ const UNSAFE = /[\s\u0000-\u001f\u007f`$;|<>\\"'(){}^!]/u;
  *
  * @example
  * ```ts
- * import { assertBrowserSafeUrl } from "@looker-oauth/pkce";
+ * import assert from "node:assert/strict";
+ * import { assertBrowserSafeUrl, LoginError } from "@looker-oauth/pkce";
  *
  * assertBrowserSafeUrl("https://example.looker.com/auth?client_id=x");
+ * assert.throws(
+ *   () => assertBrowserSafeUrl("https://x.example/$(touch /tmp/pwned)"),
+ *   (err) => err instanceof LoginError && err.code === "unsafe_url",
+ * );
  * ```
  */
 export function assertBrowserSafeUrl(url: string | URL): URL {
@@ -67,10 +72,13 @@ export function assertBrowserSafeUrl(url: string | URL): URL {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { browserCommand } from "@looker-oauth/pkce";
  *
- * console.log(browserCommand("https://x.example/", undefined, "linux"));
- * // ["xdg-open", "https://x.example/"]
+ * assert.deepEqual(
+ *   browserCommand("https://x.example/", undefined, "linux"),
+ *   ["xdg-open", "https://x.example/"],
+ * );
  * ```
  */
 export function browserCommand(

@@ -47,12 +47,12 @@ export type SignInErrorCode = typeof SIGN_IN_ERROR_CODES[number];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SignInError } from "@looker-oauth/pkce/server";
  *
  * const err: unknown = new SignInError("weak_secret", "too short");
- * if (err instanceof SignInError && err.code === "weak_secret") {
- *   console.log(err.hint ?? err.message);
- * }
+ * assert.ok(err instanceof SignInError && err.code === "weak_secret");
+ * assert.ok(err.hint ?? err.message); // what to tell the operator
  * ```
  */
 export class SignInError extends Error {

@@ -59,6 +59,7 @@ interface Key {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Sealer } from "@looker-oauth/pkce/server";
  *
  * const sealer = new Sealer(["a secret of at least thirty-two bytes!"]);
@@ -67,7 +68,7 @@ interface Key {
  *   maxAge: 60_000,
  * });
  * const value = await sealer.unseal(sealed, { purpose: "demo" });
- * console.log(value); // { hello: "world" }
+ * assert.deepEqual(value, { hello: "world" });
  * ```
  *
  * @see https://www.rfc-editor.org/rfc/rfc5869.html

@@ -60,11 +60,12 @@ export interface MemorySessionStoreOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemorySessionStore } from "@looker-oauth/pkce/server";
  *
  * const store = new MemorySessionStore();
- * console.log(await store.claim("nonce", 60_000)); // true
- * console.log(await store.claim("nonce", 60_000)); // false
+ * assert.equal(await store.claim("nonce", 60_000), true); // first use
+ * assert.equal(await store.claim("nonce", 60_000), false); // a replay
  * ```
  */
 export class MemorySessionStore implements SessionStore {

@@ -19,12 +19,13 @@ export type EnvReader = (name: string) => string | undefined;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stateHome } from "@looker-oauth/pkce";
  *
  * const home = stateHome((name) =>
  *   name === "LOOKER_OAUTH_HOME" ? "/tmp/lo" : undefined
  * );
- * console.log(home); // /tmp/lo
+ * assert.equal(home, "/tmp/lo");
  * ```
  */
 export function stateHome(
