@@ -21,8 +21,11 @@ Flags:
   --profile NAME   the profile signed in with 'looker-oauth login' (default:
                    $LOOKER_OAUTH_PROFILE, else "default")
 
+A refresh waits for another process refreshing the same profile, at most
+$LOOKER_OAUTH_LOCK_TIMEOUT seconds (default 30), naming it after 2 s.
+
 Exit codes: 0 printed; 3 not signed in, or the refresh was refused (run
-'looker-oauth login'); 1 any other failure.`;
+'looker-oauth login'); 1 any other failure (including that wait running out).`;
 
 /** What `token` was asked. */
 export interface TokenOptions {
