@@ -18,25 +18,50 @@ export interface EdgePlan {
 export interface WrkRun {
   rps: number;
   p99Ms: number;
+  requests: number;
+  /** Server CPU time per request, in µs (Linux; NaN elsewhere). */
+  cpuUs: number;
 }
 
 /** What the edge benchmark measured. */
 export interface EdgeFigures {
   command: string;
   plan: EdgePlan;
-  bare: { rps: Summary; p99Ms: Summary };
-  memory: { rps: Summary; p99Ms: Summary; ratio: Summary };
-  kv: { rps: Summary; p99Ms: Summary; ratio: Summary };
+  bare: { rps: Summary; p99Ms: Summary; cpuUs: Summary };
+  memory: {
+    rps: Summary;
+    p99Ms: Summary;
+    cpuUs: Summary;
+    ratio: Summary;
+    cpuRatio: Summary;
+  };
+  kv: {
+    rps: Summary;
+    p99Ms: Summary;
+    cpuUs: Summary;
+    ratio: Summary;
+    cpuRatio: Summary;
+  };
+  kvCache: {
+    rps: Summary;
+    p99Ms: Summary;
+    cpuUs: Summary;
+    ratio: Summary;
+    cpuRatio: Summary;
+  };
   sessions: { count: number; memoryBytes: number; kvFileBytes: number };
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000 };
 
 /** Parses wrk's `--latency` output. */
-export function parseWrk(output: string): WrkRun {
+export function parseWrk(output: string): Omit<WrkRun, "cpuUs"> {
   const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(output);
+  const requests = /^\s*(\d+) requests in /m.exec(output);
   const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)\b/m.exec(output);
-  if (!rps || !p99) throw new Error(`unexpected wrk output:\n${output}`);
+  if (!rps || !p99 || !requests) {
+    throw new Error(`unexpected wrk output:\n${output}`);
+  }
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(output);
   if (errors) {
     throw new Error(`wrk saw ${errors[1]} error responses:\n${output}`);
@@ -45,14 +70,32 @@ export function parseWrk(output: string): WrkRun {
   if (socket && /(?:connect|read|write|timeout) [1-9]/.test(socket[1]!)) {
     throw new Error(`wrk saw socket errors: ${socket[1]}`);
   }
-  return { rps: Number(rps[1]), p99Ms: Number(p99[1]) * UNIT_MS[p99[2]!]! };
+  return {
+    rps: Number(rps[1]),
+    p99Ms: Number(p99[1]) * UNIT_MS[p99[2]!]!,
+    requests: Number(requests[1]),
+  };
+}
+
+/** CPU time (user + system) of a process so far, in ms; NaN off Linux. */
+async function cpuMs(pid: number): Promise<number> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // Fields after the command name (which may hold spaces) start at ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // 100 ticks/s
+  } catch {
+    return NaN;
+  }
 }
 
 async function wrk(
   url: string,
   cookie: string | undefined,
   plan: EdgePlan,
+  serverPid: number,
 ): Promise<WrkRun> {
+  const cpuBefore = await cpuMs(serverPid);
   const args = [
     "-t1",
     `-c${plan.connections}`,
@@ -84,13 +127,16 @@ async function wrk(
       `wrk failed: ${new TextDecoder().decode(out.stderr)}${text}`,
     );
   }
-  return parseWrk(text);
+  const run = parseWrk(text);
+  const cpu = (await cpuMs(serverPid)) - cpuBefore;
+  return { ...run, cpuUs: (cpu * 1000) / run.requests };
 }
 
 interface Targets {
   bare: string;
   memory: { url: string; cookie: string };
   kv: { url: string; cookie: string };
+  kvCache: { url: string; cookie: string };
 }
 
 /** Runs the load benchmark and the sessions' memory figure. */
@@ -118,39 +164,50 @@ export async function benchEdge(plan: EdgePlan): Promise<EdgeFigures> {
 
     // Warm-up (JIT, connection setup), not measured.
     const warm = { ...plan, seconds: 1 };
-    await wrk(targets.bare, undefined, warm);
-    await wrk(targets.memory.url, targets.memory.cookie, warm);
-    await wrk(targets.kv.url, targets.kv.cookie, warm);
+    const pid = server.pid;
+    await wrk(targets.bare, undefined, warm, pid);
+    await wrk(targets.memory.url, targets.memory.cookie, warm, pid);
+    await wrk(targets.kv.url, targets.kv.cookie, warm, pid);
+    await wrk(targets.kvCache.url, targets.kvCache.cookie, warm, pid);
 
     const runs = {
       bare: [] as WrkRun[],
       memory: [] as WrkRun[],
       kv: [] as WrkRun[],
+      kvCache: [] as WrkRun[],
     };
-    const order = ["bare", "memory", "kv"] as const;
+    const order = ["bare", "memory", "kv", "kvCache"] as const;
     for (let round = 0; round < plan.rounds; round++) {
       for (let i = 0; i < order.length; i++) {
         const which = order[(i + round) % order.length]!;
         runs[which].push(
           which === "bare"
-            ? await wrk(targets.bare, undefined, plan)
-            : await wrk(targets[which].url, targets[which].cookie, plan),
+            ? await wrk(targets.bare, undefined, plan, pid)
+            : await wrk(targets[which].url, targets[which].cookie, plan, pid),
         );
       }
     }
-    const ratios = (name: "memory" | "kv") =>
-      summarize(runs[name].map((r, i) => r.rps / runs.bare[i]!.rps));
+    const ratios = (name: "memory" | "kv" | "kvCache") => ({
+      ratio: summarize(runs[name].map((r, i) => r.rps / runs.bare[i]!.rps)),
+      // Requests per CPU second, signed-in ÷ bare: what the throughput ratio
+      // is on a machine with nothing else running.
+      cpuRatio: summarize(
+        runs[name].map((r, i) => runs.bare[i]!.cpuUs / r.cpuUs),
+      ),
+    });
     const of = (name: keyof typeof runs) => ({
       rps: summarize(runs[name].map((r) => r.rps)),
       p99Ms: summarize(runs[name].map((r) => r.p99Ms)),
+      cpuUs: summarize(runs[name].map((r) => r.cpuUs)),
     });
     return {
       command:
         `wrk -t1 -c${plan.connections} -d${plan.seconds}s --latency [-H "Cookie: looker_oauth_session=..."] http://127.0.0.1:PORT/`,
       plan,
       bare: of("bare"),
-      memory: { ...of("memory"), ratio: ratios("memory") },
-      kv: { ...of("kv"), ratio: ratios("kv") },
+      memory: { ...of("memory"), ...ratios("memory") },
+      kv: { ...of("kv"), ...ratios("kv") },
+      kvCache: { ...of("kvCache"), ...ratios("kvCache") },
       sessions: await sessionMemory(),
     };
   } finally {

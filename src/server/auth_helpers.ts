@@ -185,6 +185,7 @@ class Helpers implements AuthHelpers {
   readonly #sessionTtl: number;
   readonly #afterSignOut: string;
   readonly #keys = new Map<string, string>();
+  readonly #refreshMargin: number;
 
   constructor(options: AuthHelpersOptions) {
     if (!options || typeof options !== "object") {
@@ -224,6 +225,7 @@ class Helpers implements AuthHelpers {
     }
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#refreshMargin = options.refreshMargin ?? 60_000;
     this.#sealer = new Sealer(options.cookieSecret, { now: this.#now });
     this.#origin = redirect.origin;
     this.#callbackPath = redirect.pathname;
@@ -384,7 +386,7 @@ class Helpers implements AuthHelpers {
   async getSession(request: Request): Promise<ServerSession | undefined> {
     const id = readCookie(request.headers, this.#sessionCookie);
     if (!id || !SESSION_ID.test(id)) return undefined;
-    const key = await this.#keyOf(id);
+    const key = this.#keys.get(id) ?? await this.#keyOf(id);
     const record = await this.#options.store.get(key);
     if (!record || record.expiresAt <= this.#now()) return undefined;
     return this.#session(key, record);
@@ -429,12 +431,11 @@ class Helpers implements AuthHelpers {
 
   /**
    * The store key of a session id: its SHA-256, so that what a store holds
-   * never works as a cookie. Recent ones are remembered (a bounded map):
-   * Web Crypto's digest is most of a signed-in request's own cost.
+   * never works as a cookie. Recent ones are remembered (a bounded map that
+   * getSession() reads first): Web Crypto's digest was most of a signed-in
+   * request's own cost.
    */
   async #keyOf(id: string): Promise<string> {
-    const known = this.#keys.get(id);
-    if (known !== undefined) return known;
     const key = await digest(id);
     if (this.#keys.size >= KEY_CACHE_SIZE) {
       this.#keys.delete(this.#keys.keys().next().value!);
@@ -453,14 +454,24 @@ class Helpers implements AuthHelpers {
   }
 
   #session(key: string, record: SessionRecord): ServerSession {
-    const tokens = this.#tokenSession(key, record);
+    // The TokenSession is made only when needed: a request whose cached
+    // token is valid just reads it.
+    let session: TokenSession | undefined;
+    const tokens = () => (session ??= this.#tokenSession(key, record));
+    const valid = () =>
+      session === undefined &&
+      record.tokens.expiresAt - this.#now() > this.#refreshMargin;
     return {
       key,
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,
-      getAccessToken: () => tokens.getAccessToken(),
-      getTokens: () => tokens.getTokens(),
-      fetch: (input, init) => tokens.fetch(input, init),
+      getAccessToken: () =>
+        valid()
+          ? Promise.resolve(record.tokens.accessToken)
+          : tokens().getAccessToken(),
+      getTokens: () =>
+        valid() ? Promise.resolve(record.tokens) : tokens().getTokens(),
+      fetch: (input, init) => tokens().fetch(input, init),
     };
   }
 

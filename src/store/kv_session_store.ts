@@ -49,6 +49,16 @@ export interface KvSessionStoreOptions {
   waitMs?: number;
   /** How often a waiting caller looks at the lease again, in ms. Default 20. */
   pollMs?: number;
+  /**
+   * Serve a session read from KV in the last `cacheMs` ms from this
+   * instance's memory (at most `cacheSize` of them). Default 0: every read
+   * goes to KV. With a cache, a session signed out on another instance
+   * still works here for up to `cacheMs`; this instance's own writes and
+   * deletes, and every read under the refresh lease, see KV itself.
+   */
+  cacheMs?: number;
+  /** Most sessions the read cache holds. Default 10 000. */
+  cacheSize?: number;
   /** The clock, in epoch ms; `Date.now` by default. */
   now?: () => number;
 }
@@ -91,6 +101,10 @@ export class KvSessionStore implements SessionStore, AsyncDisposable {
   readonly #pollMs: number;
   readonly #now: () => number;
   readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #cacheMs: number;
+  readonly #cacheSize: number;
+  readonly #cache = new Map<string, { record: SessionRecord; until: number }>();
+  readonly #held = new Set<string>();
   #opening: Promise<Deno.Kv> | undefined;
   #closed = false;
 
@@ -111,6 +125,11 @@ export class KvSessionStore implements SessionStore, AsyncDisposable {
     this.#leaseMs = positive(options.leaseMs ?? 15_000, "leaseMs");
     this.#waitMs = positive(options.waitMs ?? this.#leaseMs + 5_000, "waitMs");
     this.#pollMs = positive(options.pollMs ?? 20, "pollMs");
+    this.#cacheMs = options.cacheMs ?? 0;
+    this.#cacheSize = options.cacheSize ?? 10_000;
+    if (!(this.#cacheMs >= 0) || !Number.isFinite(this.#cacheMs)) {
+      throw new SignInError("invalid_config", "cacheMs must be 0 or more");
+    }
     this.#now = options.now ?? Date.now;
   }
 
@@ -123,12 +142,23 @@ export class KvSessionStore implements SessionStore, AsyncDisposable {
    *   opened, or stays locked by another process.
    */
   async get(key: string): Promise<SessionRecord | undefined> {
+    const now = this.#now();
+    if (this.#cacheMs > 0 && !this.#held.has(key)) {
+      const cached = this.#cache.get(key);
+      if (cached && cached.until > now) {
+        return cached.record.expiresAt > now ? cached.record : undefined;
+      }
+    }
     const kv = await this.#kv();
     const entry = await busy(() =>
       kv.get<SessionRecord>(this.#key("session", key))
     );
     const record = entry.value;
-    if (!record || record.expiresAt <= this.#now()) return undefined;
+    if (!record || record.expiresAt <= this.#now()) {
+      this.#cache.delete(key);
+      return undefined;
+    }
+    this.#remember(key, record);
     return record;
   }
 
@@ -142,6 +172,7 @@ export class KvSessionStore implements SessionStore, AsyncDisposable {
     const kv = await this.#kv();
     const expireIn = Math.max(1, Math.ceil(record.expiresAt - this.#now()));
     await busy(() => kv.set(this.#key("session", key), record, { expireIn }));
+    this.#remember(key, record);
   }
 
   /**
@@ -151,7 +182,9 @@ export class KvSessionStore implements SessionStore, AsyncDisposable {
    */
   async delete(key: string): Promise<void> {
     const kv = await this.#kv();
+    this.#cache.delete(key);
     await busy(() => kv.delete(this.#key("session", key)));
+    this.#cache.delete(key);
   }
 
   /**
@@ -255,15 +288,26 @@ export class KvSessionStore implements SessionStore, AsyncDisposable {
       }
       await sleep(Math.min(this.#pollMs, Math.max(1, deadline - now)));
     }
+    this.#held.add(key);
     try {
       return await fn();
     } finally {
+      this.#held.delete(key);
       // Release only our own lease: if it expired and another instance took
       // it, theirs stays.
       await busy(() =>
         kv.atomic().check({ key: k, versionstamp: held }).delete(k).commit()
       );
     }
+  }
+
+  #remember(key: string, record: SessionRecord): void {
+    if (this.#cacheMs <= 0) return;
+    this.#cache.delete(key);
+    if (this.#cache.size >= this.#cacheSize) {
+      this.#cache.delete(this.#cache.keys().next().value!);
+    }
+    this.#cache.set(key, { record, until: this.#now() + this.#cacheMs });
   }
 
   #key(kind: string, key: string): Deno.KvKey {

@@ -287,3 +287,75 @@ Deno.test("sign-in helpers on KV: an instance killed while holding a session's r
   assert.equal(answer.user.display_name, "Ada Lovelace");
   assert.equal(app.looker.stats.refreshes, 1);
 });
+
+Deno.test("KvSessionStore with cacheMs serves recent reads from memory, but its own deletes and every read under the lease see KV", async () => {
+  await using tmp = await tempKvPath();
+  let now = Date.now();
+  await using a = new KvSessionStore({
+    path: tmp.path,
+    cacheMs: 1000,
+    now: () => now,
+  });
+  await using b = new KvSessionStore({ path: tmp.path, now: () => now });
+  await b.set("s1", record(now + 60_000, "at-1"));
+  assert.equal((await a.get("s1"))?.tokens.accessToken, "at-1");
+  await b.set("s1", record(now + 60_000, "at-2"));
+  // Within cacheMs: the cached read.
+  assert.equal((await a.get("s1"))?.tokens.accessToken, "at-1");
+  // Under the lease: KV itself.
+  await a.withLock("s1", async () => {
+    assert.equal((await a.get("s1"))?.tokens.accessToken, "at-2");
+  });
+  now += 1001;
+  assert.equal((await a.get("s1"))?.tokens.accessToken, "at-2");
+  await a.delete("s1");
+  assert.equal(await a.get("s1"), undefined);
+  assert.equal(await b.get("s1"), undefined);
+});
+
+Deno.test("sign-in helpers on KV with a read cache on both instances still refresh once for 10 concurrent requests", async () => {
+  await using tmp = await tempKvPath();
+  const clock = Date.now;
+  await using storeA = new KvSessionStore({
+    path: tmp.path,
+    pollMs: 5,
+    cacheMs: 5_000,
+    now: clock,
+  });
+  await using storeB = new KvSessionStore({
+    path: tmp.path,
+    pollMs: 5,
+    cacheMs: 5_000,
+    now: clock,
+  });
+  await using app = await startApp({ store: storeA, now: clock });
+  const b = appHandler(
+    createAuthHelpers({ ...app.options, store: storeB, now: clock }),
+  );
+  const client = new Client();
+  await signIn(client, app.base);
+  const cookie = `looker_oauth_session=${
+    client.cookie(app.base, "looker_oauth_session")
+  }`;
+  // Both instances now hold the session in their caches.
+  assert.equal((await (await client.fetch(`${app.base}/`)).json()).status, 200);
+  assert.equal(
+    (await (await b(new Request(app.base, { headers: { cookie } }))).json())
+      .status,
+    200,
+  );
+  // Looker refuses the cached access token: each instance must refresh
+  // under the lease, where it reads KV, not its cache.
+  app.looker.expireAccessTokens();
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, async (_, i) => {
+      const response = i % 2
+        ? await client.fetch(`${app.base}/`)
+        : await b(new Request(app.base, { headers: { cookie } }));
+      return await response.json();
+    }),
+  );
+  for (const answer of answers) assert.equal(answer.status, 200);
+  assert.equal(app.looker.stats.refreshes, 1);
+  assert.equal(app.looker.stats.refreshReuses, 0);
+});
