@@ -20,7 +20,7 @@ import type {
 import { OAuthError } from "../core/errors.ts";
 import type { TokenSession } from "../core/session.ts";
 import type { TokenSet } from "../core/token.ts";
-import { openProfile, type OpenProfileOptions } from "../store/profiles.ts";
+import type { OpenProfileOptions } from "../store/profiles.ts";
 
 /** Options for the {@linkcode LookerSdkSession} constructor. */
 export interface LookerSdkSessionOptions {
@@ -132,6 +132,9 @@ export class LookerSdkSession implements IAuthSession {
     } = {},
   ): Promise<LookerSdkSession> {
     const { settings, ...open } = options;
+    // Loaded here, not with this module: the profile files need Deno, and a
+    // browser page that imports this module never calls fromProfile().
+    const { openProfile } = await import("../store/profiles.ts");
     const opened = await openProfile({
       ...open,
       ...(name === undefined ? {} : { profile: name }),
