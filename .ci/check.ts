@@ -10,10 +10,14 @@ const env = { NO_COLOR: "1" };
 interface Step {
   name: string;
   args: string[];
-  /** Check the step's output itself. */
+  /** Runs before the command; a message it returns fails the step. */
+  before?: () => string | undefined;
+  /** Reads the captured output; a message it returns fails the step. */
   verify?: (output: string) => string | undefined;
   capture?: boolean;
 }
+
+let summary: { passed: number; failed: number } | undefined;
 
 /** Every entry point users import: deno.json's exports, so the list cannot drift. */
 const ENTRY_POINTS: string[] = Object.values(
@@ -60,12 +64,32 @@ const steps: Step[] = [
       "--no-lock",
       ...Object.keys(PURE).map((dir) => `${dir}/mod.ts`),
     ],
+    before: () => {
+      const found = corePurity();
+      if (found) {
+        return `a pure folder uses something other than the Web platform:\n${found}`;
+      }
+      console.log(
+        `${
+          Object.keys(PURE).join(", ")
+        }: no Deno.*, node:, require() or foreign imports`,
+      );
+      return undefined;
+    },
   },
   {
     name: "tests",
     // --doc: every @example in the shipped code type-checks and runs.
     args: ["test", "-A", "--parallel", "--doc", "tests/", ...DOC_SOURCES],
     capture: true,
+    verify: (output) => {
+      const m = /(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(
+        output,
+      );
+      if (!m) return "the test run printed no summary";
+      summary = { passed: Number(m[1]), failed: Number(m[2]) };
+      return undefined;
+    },
   },
   {
     name: "doc lint (public entry points)",
@@ -140,26 +164,13 @@ function* walk(dir: string): Generator<string> {
 }
 
 const failures: string[] = [];
-let summary: { passed: number; failed: number } | undefined;
 
 for (const step of steps) {
   console.log(`\n▶ ${step.name}: deno ${step.args.join(" ")}`);
-  if (step.name.startsWith("purity")) {
-    const found = corePurity();
-    if (found) {
-      console.log(
-        `a pure folder uses something other than the Web platform:\n${found}`,
-      );
-      failures.push(
-        "purity (Deno., node: or a foreign import in a pure folder)",
-      );
-    } else {
-      console.log(
-        `${
-          Object.keys(PURE).join(", ")
-        }: no Deno.*, node:, require() or foreign imports`,
-      );
-    }
+  const refused = step.before?.();
+  if (refused) {
+    console.log(refused);
+    failures.push(step.name);
   }
   const child = new Deno.Command(deno, {
     args: step.args,
@@ -177,11 +188,11 @@ for (const step of steps) {
     }
   }
   const status = await child.status;
-  if (step.name === "tests") {
-    const m = /(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(output);
-    if (m) summary = { passed: Number(m[1]), failed: Number(m[2]) };
+  const problem = step.verify?.(output);
+  if (problem) console.log(problem);
+  if ((!status.success || problem) && !failures.includes(step.name)) {
+    failures.push(step.name);
   }
-  if (!status.success) failures.push(step.name);
 }
 
 console.log("");
