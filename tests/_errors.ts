@@ -9,7 +9,9 @@ import { OAuthError, type OAuthErrorCode } from "../src/core/mod.ts";
 import { LoginError, type LoginErrorCode } from "../src/loopback/errors.ts";
 
 /** Asserts an `OAuthError` with `code`. */
-export function isOAuthError(code: OAuthErrorCode): (err: unknown) => boolean {
+export function oauthErrorWith(
+  code: OAuthErrorCode,
+): (err: unknown) => boolean {
   return (err) => {
     assert.ok(err instanceof OAuthError, `not an OAuthError: ${err}`);
     assert.equal(err.code, code);
@@ -18,7 +20,9 @@ export function isOAuthError(code: OAuthErrorCode): (err: unknown) => boolean {
 }
 
 /** Asserts a `LoginError` with `code`. */
-export function isLoginError(code: LoginErrorCode): (err: unknown) => boolean {
+export function loginErrorWith(
+  code: LoginErrorCode,
+): (err: unknown) => boolean {
   return (err) => {
     assert.ok(err instanceof LoginError, `not a LoginError: ${err}`);
     assert.equal(err.code, code);

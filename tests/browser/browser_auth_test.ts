@@ -8,7 +8,7 @@ import {
   DEFAULT_PENDING_KEY,
 } from "../../src/browser/mod.ts";
 import { startLookerEmulator } from "../../src/emulator/looker_emulator.ts";
-import { isOAuthError } from "../_errors.ts";
+import { oauthErrorWith } from "../_errors.ts";
 import { browseToCallback, startRedirectTarget } from "../_redirect_target.ts";
 import { MapStorage } from "./_storage.ts";
 
@@ -45,7 +45,7 @@ Deno.test("BrowserAuth signs in, calls the API, refreshes as JSON and signs out"
     },
   });
   assert.equal(await auth.isSignedIn(), false);
-  await assert.rejects(auth.getAccessToken(), isOAuthError("login_required"));
+  await assert.rejects(auth.getAccessToken(), oauthErrorWith("login_required"));
 
   // The sign-in BrowserAuth.signIn() starts, without the navigation.
   const url = await beginSignIn(auth.server, {
@@ -64,7 +64,7 @@ Deno.test("BrowserAuth signs in, calls the API, refreshes as JSON and signs out"
   // The token goes to the API host only.
   await assert.rejects(
     auth.fetch("https://elsewhere.example/api/4.0/user"),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
 
   // An expired access token: the next call refreshes, as JSON.
@@ -89,6 +89,6 @@ Deno.test("BrowserAuth signs in, calls the API, refreshes as JSON and signs out"
 Deno.test("BrowserAuth needs a server", () => {
   assert.throws(
     () => new BrowserAuth({ clientId: "x", redirectUri: "http://127.0.0.1/" }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
 });

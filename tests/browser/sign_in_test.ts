@@ -14,7 +14,7 @@ import {
   type LookerEmulator,
   startLookerEmulator,
 } from "../../src/emulator/looker_emulator.ts";
-import { isOAuthError } from "../_errors.ts";
+import { oauthErrorWith } from "../_errors.ts";
 import { startOidcProvider } from "../_oidc_provider.ts";
 import {
   browseToCallback,
@@ -156,7 +156,7 @@ Deno.test("completeSignIn() redeems the code once, as JSON, and cleans the addre
       history: null,
       fetch: s.fetch,
     }),
-    isOAuthError("no_pending_sign_in"),
+    oauthErrorWith("no_pending_sign_in"),
   );
   assert.equal(s.looker.stats.tokenRequests, 1);
 });
@@ -189,7 +189,7 @@ Deno.test("completeSignIn() refuses a forged state and keeps the sign-in waiting
       history: s.history,
       fetch: s.fetch,
     }),
-    isOAuthError("state_mismatch"),
+    oauthErrorWith("state_mismatch"),
   );
   assert.equal(s.looker.stats.tokenRequests, 0);
   // Its parameters leave the address bar all the same.
@@ -209,13 +209,13 @@ Deno.test("completeSignIn() refuses a callback with nothing started", async () =
   const url = `${s.target.redirectUri}?&code=some-code&state=some-state`;
   await assert.rejects(
     completeSignIn(s.server, { url, storage: s.storage, history: null }),
-    isOAuthError("no_pending_sign_in"),
+    oauthErrorWith("no_pending_sign_in"),
   );
   // Storage that is not ours counts as nothing started.
   s.storage.setItem(DEFAULT_PENDING_KEY, "{not json");
   await assert.rejects(
     completeSignIn(s.server, { url, storage: s.storage, history: null }),
-    isOAuthError("no_pending_sign_in"),
+    oauthErrorWith("no_pending_sign_in"),
   );
   assert.equal(s.looker.stats.tokenRequests, 0);
 });
@@ -234,7 +234,7 @@ Deno.test("completeSignIn() ends the sign-in on a declined consent", async () =>
       storage: s.storage,
       history: null,
     }),
-    isOAuthError("access_denied"),
+    oauthErrorWith("access_denied"),
   );
   assert.equal(s.storage.getItem(DEFAULT_PENDING_KEY), null);
   assert.equal(s.looker.stats.tokenRequests, 0);
@@ -330,7 +330,7 @@ Deno.test("completeSignIn() of an openid sign-in at a provider that requires a n
   );
   await assert.rejects(
     completeSignIn(server, { url: next, storage, history: null }),
-    isOAuthError("nonce_mismatch"),
+    oauthErrorWith("nonce_mismatch"),
   );
 });
 
@@ -350,6 +350,6 @@ Deno.test("completeSignIn() explains a redirect URI the server does not know", a
       storage: s.storage,
       history: null,
     }),
-    isOAuthError("redirect_uri_mismatch"),
+    oauthErrorWith("redirect_uri_mismatch"),
   );
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parseRegister } from "../../src/cli/register.ts";
 import { startLookerEmulator } from "../../src/emulator/looker_emulator.ts";
 import { registerLookerApp } from "../../src/looker/register.ts";
-import { isOAuthError } from "../_errors.ts";
+import { oauthErrorWith } from "../_errors.ts";
 import { serveRecording } from "../_recording_server.ts";
 import { assertParses, cli, tempHome } from "../_cli.ts";
 
@@ -148,7 +148,7 @@ Deno.test("registerLookerApp() refuses an API3 login token with control characte
       redirectUri: "http://localhost:8080/callback",
     }),
     (err: unknown) => {
-      isOAuthError("invalid_response")(err);
+      oauthErrorWith("invalid_response")(err);
       assert.ok(!Deno.inspect(err).includes("PLANTED"), Deno.inspect(err));
       return true;
     },

@@ -7,7 +7,7 @@ import {
   oauthServer,
   startAuthorization,
 } from "../../src/core/mod.ts";
-import { isOAuthError } from "../_errors.ts";
+import { oauthErrorWith } from "../_errors.ts";
 
 const looker = lookerServer({
   lookerUrl: "https://example.looker.com",
@@ -141,7 +141,7 @@ Deno.test("startAuthorization() refuses extra parameters that override reserved 
         redirectUri: REDIRECT,
         extraParams: { [name]: "attacker" },
       }),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
       name,
     );
   }
@@ -154,7 +154,7 @@ Deno.test("startAuthorization() refuses a non-string extra parameter", async () 
       redirectUri: REDIRECT,
       extraParams: { prompt: 1 as unknown as string },
     }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
 });
 
@@ -208,7 +208,7 @@ Deno.test("startAuthorization() sends a fresh nonce whenever openid is requested
       scope: "openid",
       extraParams: { nonce: "chosen-by-an-attacker" },
     }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
 });
 
@@ -222,7 +222,7 @@ Deno.test("startAuthorization() refuses a server that does not offer S256", asyn
   };
   await assert.rejects(
     startAuthorization(plainOnly, { clientId: "cli", redirectUri: REDIRECT }),
-    isOAuthError("unsupported"),
+    oauthErrorWith("unsupported"),
   );
   const none: AuthServer = {
     ...generic,
@@ -230,7 +230,7 @@ Deno.test("startAuthorization() refuses a server that does not offer S256", asyn
   };
   await assert.rejects(
     startAuthorization(none, { clientId: "cli", redirectUri: REDIRECT }),
-    isOAuthError("unsupported"),
+    oauthErrorWith("unsupported"),
   );
 });
 
@@ -268,7 +268,7 @@ Deno.test("startAuthorization() refuses an http redirect URI on a non-loopback h
   ) {
     await assert.rejects(
       startAuthorization(looker, { clientId: "my-app", redirectUri }),
-      isOAuthError("insecure_http"),
+      oauthErrorWith("insecure_http"),
       redirectUri,
     );
   }
@@ -298,7 +298,7 @@ Deno.test("startAuthorization() refuses a redirect URI with a fragment", async (
       clientId: "my-app",
       redirectUri: "http://localhost:8080/callback#x",
     }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
 });
 
@@ -315,7 +315,7 @@ Deno.test("startAuthorization() refuses javascript:, data:, file: and relative r
   ) {
     await assert.rejects(
       startAuthorization(looker, { clientId: "my-app", redirectUri }),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
       redirectUri,
     );
   }
@@ -327,7 +327,7 @@ Deno.test("startAuthorization() refuses credentials in the redirect URI", async 
       clientId: "my-app",
       redirectUri: "http://user:pw@localhost:8080/callback",
     }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
 });
 
@@ -335,7 +335,7 @@ Deno.test("startAuthorization() refuses an empty client id", async () => {
   for (const clientId of ["", "   ", undefined as unknown as string]) {
     await assert.rejects(
       startAuthorization(looker, { clientId, redirectUri: REDIRECT }),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
     );
   }
 });

@@ -23,7 +23,7 @@ import {
   type LookerEmulatorOptions,
   startLookerEmulator,
 } from "../../src/emulator/looker_emulator.ts";
-import { isOAuthError } from "../_errors.ts";
+import { oauthErrorWith } from "../_errors.ts";
 import {
   browseToCallback,
   type RedirectTarget,
@@ -162,7 +162,7 @@ Deno.test("exchangeCode() rejects a reused code", async () => {
   const tokens = await exchangeCode(setup.server, exchange);
   await assert.rejects(
     exchangeCode(setup.server, exchange),
-    isOAuthError("invalid_grant"),
+    oauthErrorWith("invalid_grant"),
   );
   // The reuse revoked what the code gave.
   const response = await me(setup, tokens);
@@ -184,7 +184,7 @@ Deno.test("exchangeCode() rejects a PKCE verifier that does not match", async ()
       code: parseCallback(setup.server, callback, { state: pending.state }),
       codeVerifier: other.codeVerifier,
     }),
-    isOAuthError("invalid_grant"),
+    oauthErrorWith("invalid_grant"),
   );
 });
 
@@ -198,7 +198,7 @@ Deno.test("exchangeCode() reports a different redirect URI as redirect_uri_misma
       code: parseCallback(setup.server, callback, { state: pending.state }),
       codeVerifier: pending.codeVerifier,
     }),
-    isOAuthError("redirect_uri_mismatch"),
+    oauthErrorWith("redirect_uri_mismatch"),
   );
 });
 
@@ -212,7 +212,7 @@ Deno.test("exchangeCode() reports an unknown client as invalid_client", async ()
       code: parseCallback(setup.server, callback, { state: pending.state }),
       codeVerifier: pending.codeVerifier,
     }),
-    isOAuthError("invalid_client"),
+    oauthErrorWith("invalid_client"),
   );
 });
 
@@ -227,7 +227,7 @@ Deno.test("exchangeCode() reports the UI host used as API host as wrong_host", a
       code: parseCallback(uiOnly, callback, { state: pending.state }),
       codeVerifier: pending.codeVerifier,
     }),
-    isOAuthError("wrong_host"),
+    oauthErrorWith("wrong_host"),
   );
   assert.equal(setup.looker.stats.tokenRequests, 0);
 });
@@ -249,7 +249,7 @@ Deno.test("exchangeCode() reports Looker's Failed Basic Authentication as basic_
       codeVerifier: pending.codeVerifier,
       fetch: withBasic,
     }),
-    isOAuthError("basic_auth_rejected"),
+    oauthErrorWith("basic_auth_rejected"),
   );
 });
 
@@ -258,7 +258,7 @@ Deno.test("parseCallback() reports a declined consent as access_denied", async (
   const { pending, callback } = await authorize(setup, "deny");
   assert.throws(
     () => parseCallback(setup.server, callback, { state: pending.state }),
-    isOAuthError("access_denied"),
+    oauthErrorWith("access_denied"),
   );
   assert.equal(setup.looker.stats.authorizations, 0);
 });
@@ -269,7 +269,7 @@ Deno.test("parseCallback() rejects the callback of another sign-in as state_mism
   const { pending } = await authorize(setup);
   assert.throws(
     () => parseCallback(setup.server, callback, { state: pending.state }),
-    isOAuthError("state_mismatch"),
+    oauthErrorWith("state_mismatch"),
   );
 });
 
@@ -308,10 +308,10 @@ Deno.test("refreshTokens() rejects a rotated refresh token as invalid_grant", as
   await using setup = await setUp({ autoApprove: true });
   const tokens = await signIn(setup);
   const next = await refresh(setup, tokens);
-  await assert.rejects(refresh(setup, tokens), isOAuthError("invalid_grant"));
+  await assert.rejects(refresh(setup, tokens), oauthErrorWith("invalid_grant"));
   assert.equal(setup.looker.stats.refreshReuses, 1);
   // The reuse revoked the grant: the newest refresh token is dead too.
-  await assert.rejects(refresh(setup, next), isOAuthError("invalid_grant"));
+  await assert.rejects(refresh(setup, next), oauthErrorWith("invalid_grant"));
 });
 
 Deno.test("refreshTokens() reports a lost rotation answer, and the retry as invalid_grant", async () => {
@@ -322,9 +322,9 @@ Deno.test("refreshTokens() reports a lost rotation answer, and the retry as inva
     await response.body?.cancel();
     return new Response("upstream timed out", { status: 504 });
   };
-  await assert.rejects(refresh(setup, tokens), isOAuthError("server_error"));
+  await assert.rejects(refresh(setup, tokens), oauthErrorWith("server_error"));
   setup.looker.tokenResponseFilter = undefined;
-  await assert.rejects(refresh(setup, tokens), isOAuthError("invalid_grant"));
+  await assert.rejects(refresh(setup, tokens), oauthErrorWith("invalid_grant"));
 });
 
 // -------------------------------------------------------------- logout --
@@ -340,10 +340,10 @@ Deno.test("revokeTokens() logs out: the access token gets 401 and the refresh to
   const response = await me(setup, tokens);
   await response.body?.cancel();
   assert.equal(response.status, 401);
-  await assert.rejects(refresh(setup, tokens), isOAuthError("invalid_grant"));
+  await assert.rejects(refresh(setup, tokens), oauthErrorWith("invalid_grant"));
   await assert.rejects(
     revokeTokens(setup.server, { clientId: CLIENT_ID, tokens }),
-    isOAuthError("invalid_grant"),
+    oauthErrorWith("invalid_grant"),
   );
 });
 
@@ -386,7 +386,7 @@ Deno.test("TokenSession turns a refused refresh into login_required and forgets 
   const store = new MemoryTokenStore({ ...tokens, expiresAt: 0 });
   await assert.rejects(
     session(setup, store).getAccessToken(),
-    isOAuthError("login_required"),
+    oauthErrorWith("login_required"),
   );
   assert.equal(await store.load(), undefined);
 });
@@ -398,7 +398,7 @@ Deno.test("TokenSession.signOut() logs out on Looker and clears the store", asyn
   assert.equal((await session(setup, store).signOut()).revoked, true);
   assert.equal(setup.looker.stats.logouts, 1);
   assert.equal(await store.load(), undefined);
-  await assert.rejects(refresh(setup, tokens), isOAuthError("invalid_grant"));
+  await assert.rejects(refresh(setup, tokens), oauthErrorWith("invalid_grant"));
 });
 
 Deno.test("parseCallback() of the emulator's invalid_request for a missing PKCE challenge hints at PKCE, not at the redirect URI", async () => {
@@ -419,7 +419,7 @@ Deno.test("parseCallback() of the emulator's invalid_request for a missing PKCE 
   } catch (err) {
     caught = err;
   }
-  assert.ok(isOAuthError("authorization_error")(caught));
+  assert.ok(oauthErrorWith("authorization_error")(caught));
   const err = caught as OAuthError;
   assert.equal(err.error, "invalid_request");
   assert.match(err.errorDescription ?? "", /code_challenge/);

@@ -17,7 +17,7 @@ import {
   type TokenSet,
 } from "../../src/core/mod.ts";
 import { browse, type Decision } from "../../src/emulator/user_agent.ts";
-import { isOAuthError } from "../_errors.ts";
+import { oauthErrorWith } from "../_errors.ts";
 import {
   type OidcProviderHandle,
   type OidcProviderOptions,
@@ -190,7 +190,7 @@ Deno.test("oidc-provider that requires a nonce refuses a request without one; th
   } catch (err) {
     caught = err;
   }
-  assert.ok(isOAuthError("authorization_error")(caught));
+  assert.ok(oauthErrorWith("authorization_error")(caught));
   const err = caught as OAuthError;
   assert.equal(err.error, "invalid_request");
   assert.equal(err.errorDescription, "nonce required");
@@ -221,7 +221,7 @@ Deno.test("exchangeCode() refuses an ID token whose nonce is not this sign-in's"
       codeVerifier: pending.codeVerifier,
       nonce: pending.nonce!,
     }),
-    isOAuthError("nonce_mismatch"),
+    oauthErrorWith("nonce_mismatch"),
   );
 });
 
@@ -236,7 +236,7 @@ Deno.test("exchangeCode() without the nonce refuses an ID token that carries one
       code,
       codeVerifier: pending.codeVerifier,
     }),
-    isOAuthError("nonce_mismatch"),
+    oauthErrorWith("nonce_mismatch"),
   );
 });
 
@@ -254,7 +254,7 @@ Deno.test("exchangeCode() is refused a code that was already used", async () => 
   await exchangeCode(setup.server, exchange);
   await assert.rejects(
     exchangeCode(setup.server, exchange),
-    isOAuthError("invalid_grant"),
+    oauthErrorWith("invalid_grant"),
   );
 });
 
@@ -273,7 +273,7 @@ Deno.test("exchangeCode() is refused with the wrong PKCE verifier", async () => 
       code,
       codeVerifier: other.codeVerifier,
     }),
-    isOAuthError("invalid_grant"),
+    oauthErrorWith("invalid_grant"),
   );
 });
 
@@ -283,7 +283,7 @@ Deno.test("parseCallback() refuses oidc-provider's callback without its iss", as
   const expected = { state: pending.state };
   assert.throws(
     () => parseCallback(setup.server, without(callback, "iss"), expected),
-    isOAuthError("iss_mismatch"),
+    oauthErrorWith("iss_mismatch"),
   );
   assert.throws(
     () =>
@@ -292,7 +292,7 @@ Deno.test("parseCallback() refuses oidc-provider's callback without its iss", as
         withParam(callback, "iss", "http://127.0.0.1:1"),
         expected,
       ),
-    isOAuthError("iss_mismatch"),
+    oauthErrorWith("iss_mismatch"),
   );
   assert.throws(
     () =>
@@ -301,7 +301,7 @@ Deno.test("parseCallback() refuses oidc-provider's callback without its iss", as
         withParam(callback, "iss", `${setup.op.issuer}/`),
         expected,
       ),
-    isOAuthError("iss_mismatch"),
+    oauthErrorWith("iss_mismatch"),
   );
   // The genuine callback is still good.
   assert.equal(
@@ -316,11 +316,11 @@ Deno.test("parseCallback() checks state before iss, error or code", async () => 
   const forged = { state: `${pending.state}x` };
   assert.throws(
     () => parseCallback(setup.server, callback, forged),
-    isOAuthError("state_mismatch"),
+    oauthErrorWith("state_mismatch"),
   );
   assert.throws(
     () => parseCallback(setup.server, without(callback, "iss"), forged),
-    isOAuthError("state_mismatch"),
+    oauthErrorWith("state_mismatch"),
   );
   assert.throws(
     () =>
@@ -329,14 +329,14 @@ Deno.test("parseCallback() checks state before iss, error or code", async () => 
         withParam(without(callback, "code"), "error", "access_denied"),
         forged,
       ),
-    isOAuthError("state_mismatch"),
+    oauthErrorWith("state_mismatch"),
   );
   assert.throws(
     () =>
       parseCallback(setup.server, without(callback, "state"), {
         state: pending.state,
       }),
-    isOAuthError("state_mismatch"),
+    oauthErrorWith("state_mismatch"),
   );
   // Nothing was spent: the genuine callback still completes the sign-in.
   const tokens = await finish(setup, pending, callback);
@@ -350,12 +350,12 @@ Deno.test("parseCallback() reports access_denied when the person cancels", async
   assert.equal(callback.searchParams.get("code"), null);
   assert.throws(
     () => parseCallback(setup.server, callback, { state: pending.state }),
-    isOAuthError("access_denied"),
+    oauthErrorWith("access_denied"),
   );
   // A forged denial is a state mismatch, not a denial.
   assert.throws(
     () => parseCallback(setup.server, callback, { state: "other-state" }),
-    isOAuthError("state_mismatch"),
+    oauthErrorWith("state_mismatch"),
   );
   assert.equal(setup.op.stats.tokenRequests, 0);
 });
@@ -381,13 +381,13 @@ Deno.test("refreshTokens() is refused a reused refresh token, and the grant ends
   // The old, already rotated refresh token is refused...
   await assert.rejects(
     refresh(setup, first),
-    isOAuthError("invalid_grant"),
+    oauthErrorWith("invalid_grant"),
   );
   // ...and oidc-provider revokes the whole grant on reuse, so the newest
   // refresh token fails too.
   await assert.rejects(
     refresh(setup, second),
-    isOAuthError("invalid_grant"),
+    oauthErrorWith("invalid_grant"),
   );
   assert.equal(setup.op.stats.refreshes, 3);
 });
@@ -413,7 +413,7 @@ Deno.test("revokeTokens() ends the grant at oidc-provider", async () => {
   assert.equal(setup.op.stats.revocations, 2); // refresh token, access token
   await assert.rejects(
     refresh(setup, tokens),
-    isOAuthError("invalid_grant"),
+    oauthErrorWith("invalid_grant"),
   );
   // Revoking again is fine: RFC 7009 answers 200 for unknown tokens.
   assert.equal(
@@ -456,7 +456,7 @@ Deno.test("TokenSession.signOut() at oidc-provider revokes, then forgets the tok
     outcome: "revoked",
   });
   assert.equal(await store.load(), undefined);
-  await assert.rejects(refresh(setup, tokens), isOAuthError("invalid_grant"));
+  await assert.rejects(refresh(setup, tokens), oauthErrorWith("invalid_grant"));
 });
 
 Deno.test("TokenSession.signOut() when oidc-provider refuses public clients (metadata without none): public_client_refused, tokens forgotten", async () => {
@@ -468,7 +468,7 @@ Deno.test("TokenSession.signOut() when oidc-provider refuses public clients (met
   const result = await session.signOut();
   assert.equal(result.revoked, false);
   assert.equal(result.outcome, "public_client_refused");
-  assert.ok(isOAuthError("invalid_client")(result.error));
+  assert.ok(oauthErrorWith("invalid_client")(result.error));
   assert.equal(result.error!.status, 401);
   assert.equal(setup.op.stats.revocations, 1, "tried once, then stopped");
   assert.equal(await store.load(), undefined);
@@ -479,7 +479,7 @@ Deno.test("TokenSession.signOut() when the revocation endpoint answers a bare 40
   const { session, store } = await signedInSession(setup);
   const result = await session.signOut();
   assert.equal(result.outcome, "refused");
-  assert.ok(isOAuthError("invalid_client")(result.error));
+  assert.ok(oauthErrorWith("invalid_client")(result.error));
   assert.equal(await store.load(), undefined);
 });
 
@@ -487,7 +487,7 @@ Deno.test("TokenSession.signOut() keeps the tokens when the revocation endpoint 
   await using setup = await setUp({ revocationAnswer: "503" });
   const { session, store, tokens } = await signedInSession(setup);
   await assert.rejects(session.signOut(), (err) => {
-    isOAuthError("server_error")(err);
+    oauthErrorWith("server_error")(err);
     assert.equal((err as OAuthError).status, 503);
     return true;
   });
@@ -498,7 +498,7 @@ Deno.test("TokenSession.signOut() keeps the tokens when oidc-provider is down", 
   await using setup = await setUp();
   const { session, store, tokens } = await signedInSession(setup);
   await setup.op.close();
-  await assert.rejects(session.signOut(), isOAuthError("network_error"));
+  await assert.rejects(session.signOut(), oauthErrorWith("network_error"));
   assert.deepEqual(await store.load(), tokens);
 });
 
@@ -551,7 +551,7 @@ Deno.test("TokenSession asks to sign in again after oidc-provider revoked the gr
   });
   await assert.rejects(
     session.getAccessToken(),
-    isOAuthError("login_required"),
+    oauthErrorWith("login_required"),
   );
   assert.equal(await store.load(), undefined);
 });
@@ -572,7 +572,7 @@ Deno.test("oidc-provider refuses an authorization request without PKCE", async (
   assert.equal(callback.searchParams.get("code"), null);
   assert.throws(
     () => parseCallback(setup.server, callback, { state: pending.state }),
-    isOAuthError("authorization_error"),
+    oauthErrorWith("authorization_error"),
   );
   assert.equal(callback.searchParams.get("error"), "invalid_request");
 });
@@ -616,7 +616,7 @@ Deno.test("oidc-provider with inaccurate metadata (no none, no refresh_token gra
         withParam(callback, "iss", "http://127.0.0.1:1"),
         expected,
       ),
-    isOAuthError("iss_mismatch"),
+    oauthErrorWith("iss_mismatch"),
   );
   // Not advertised, so a callback without it is no mix-up sign.
   assert.equal(

@@ -6,7 +6,7 @@ import {
   OAuthError,
   oauthServer,
 } from "../../src/core/mod.ts";
-import { isOAuthError } from "../_errors.ts";
+import { oauthErrorWith } from "../_errors.ts";
 import { closedPort } from "../_ports.ts";
 
 /** A loopback server that answers `routes[path]` and 404 elsewhere. */
@@ -142,7 +142,7 @@ Deno.test("lookerServer() refuses http:// on a non-loopback host", () => {
   ) {
     assert.throws(
       () => lookerServer({ lookerUrl: url }),
-      isOAuthError("insecure_http"),
+      oauthErrorWith("insecure_http"),
     );
   }
   assert.throws(
@@ -151,7 +151,7 @@ Deno.test("lookerServer() refuses http:// on a non-loopback host", () => {
         lookerUrl: "https://example.looker.com",
         apiUrl: "http://example.looker.com:19999",
       }),
-    isOAuthError("insecure_http"),
+    oauthErrorWith("insecure_http"),
   );
   assert.throws(
     () =>
@@ -159,7 +159,7 @@ Deno.test("lookerServer() refuses http:// on a non-loopback host", () => {
         lookerUrl: "http://example.looker.com",
         apiUrl: "https://example.looker.com:19999",
       }),
-    isOAuthError("insecure_http"),
+    oauthErrorWith("insecure_http"),
   );
 });
 
@@ -185,17 +185,17 @@ Deno.test("lookerServer() refuses file: and javascript: URLs", () => {
   ) {
     assert.throws(
       () => lookerServer({ lookerUrl: url }),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
     );
     assert.throws(
       () =>
         lookerServer({ lookerUrl: "https://example.looker.com", apiUrl: url }),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
     );
     // Opting in to insecure HTTP does not open other schemes.
     assert.throws(
       () => lookerServer({ lookerUrl: url, allowInsecureHttp: true }),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
     );
   }
 });
@@ -204,7 +204,7 @@ Deno.test("lookerServer() refuses relative and malformed URLs", () => {
   for (const url of ["example.looker.com", "/auth", "", "https://"]) {
     assert.throws(
       () => lookerServer({ lookerUrl: url }),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
     );
   }
 });
@@ -212,7 +212,7 @@ Deno.test("lookerServer() refuses relative and malformed URLs", () => {
 Deno.test("lookerServer() refuses credentials in the URL", () => {
   assert.throws(
     () => lookerServer({ lookerUrl: "https://user:pass@example.looker.com" }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
   assert.throws(
     () =>
@@ -220,7 +220,7 @@ Deno.test("lookerServer() refuses credentials in the URL", () => {
         lookerUrl: "https://example.looker.com",
         apiUrl: "https://user@example.looker.com:19999",
       }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
 });
 
@@ -289,27 +289,27 @@ Deno.test("oauthServer() applies the transport policy to every endpoint", () => 
   assert.throws(
     () =>
       oauthServer({ ...ok, authorizationEndpoint: "http://id.example.com/a" }),
-    isOAuthError("insecure_http"),
+    oauthErrorWith("insecure_http"),
   );
   assert.throws(
     () => oauthServer({ ...ok, tokenEndpoint: "http://id.example.com/t" }),
-    isOAuthError("insecure_http"),
+    oauthErrorWith("insecure_http"),
   );
   assert.throws(
     () => oauthServer({ ...ok, revocationEndpoint: "http://id.example.com/r" }),
-    isOAuthError("insecure_http"),
+    oauthErrorWith("insecure_http"),
   );
   assert.throws(
     () => oauthServer({ ...ok, authorizationEndpoint: "javascript:alert(1)" }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
   assert.throws(
     () => oauthServer({ ...ok, tokenEndpoint: "file:///tmp/token" }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
   assert.throws(
     () => oauthServer({ ...ok, tokenEndpoint: "https://a:b@id.example.com/t" }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
   const loopback = oauthServer({
     authorizationEndpoint: "http://127.0.0.1:4000/authorize",
@@ -372,14 +372,20 @@ Deno.test("discover() with algorithm oauth2 reads only the RFC 8414 document", a
 
 Deno.test("discover() fails when neither document exists", async () => {
   await using server = metadataServer(() => ({}));
-  await assert.rejects(discover(server.base), isOAuthError("discovery_failed"));
+  await assert.rejects(
+    discover(server.base),
+    oauthErrorWith("discovery_failed"),
+  );
 });
 
 Deno.test("discover() refuses metadata naming another issuer", async () => {
   await using server = metadataServer(() => ({
     "/.well-known/openid-configuration": metadata("https://evil.example.com"),
   }));
-  await assert.rejects(discover(server.base), isOAuthError("discovery_failed"));
+  await assert.rejects(
+    discover(server.base),
+    oauthErrorWith("discovery_failed"),
+  );
 });
 
 Deno.test("discover() reports the issuer mismatch, not the fallback's 404", async () => {
@@ -387,7 +393,7 @@ Deno.test("discover() reports the issuer mismatch, not the fallback's 404", asyn
     "/.well-known/openid-configuration": metadata("https://evil.example.com"),
   }));
   await assert.rejects(discover(server.base), (err) => {
-    isOAuthError("discovery_failed")(err);
+    oauthErrorWith("discovery_failed")(err);
     const cause = (err as OAuthError).cause;
     assert.ok(
       cause instanceof oauth.OperationProcessingError &&
@@ -404,7 +410,10 @@ Deno.test("discover() refuses RFC 8414 metadata naming another issuer", async ()
       "https://evil.example.com",
     ),
   }));
-  await assert.rejects(discover(server.base), isOAuthError("discovery_failed"));
+  await assert.rejects(
+    discover(server.base),
+    oauthErrorWith("discovery_failed"),
+  );
 });
 
 Deno.test("discover() refuses metadata without a token endpoint", async () => {
@@ -414,7 +423,10 @@ Deno.test("discover() refuses metadata without a token endpoint", async () => {
       authorization_endpoint: `${base}/authorize`,
     },
   }));
-  await assert.rejects(discover(server.base), isOAuthError("discovery_failed"));
+  await assert.rejects(
+    discover(server.base),
+    oauthErrorWith("discovery_failed"),
+  );
 });
 
 Deno.test("discover() refuses an endpoint with http:// on a non-loopback host", async () => {
@@ -423,7 +435,7 @@ Deno.test("discover() refuses an endpoint with http:// on a non-loopback host", 
       token_endpoint: "http://id.example.com/token",
     }),
   }));
-  await assert.rejects(discover(server.base), isOAuthError("insecure_http"));
+  await assert.rejects(discover(server.base), oauthErrorWith("insecure_http"));
 });
 
 Deno.test("discover() refuses a javascript: authorization endpoint", async () => {
@@ -445,13 +457,13 @@ Deno.test("discover() refuses a javascript: authorization endpoint", async () =>
 Deno.test("discover() refuses an http:// issuer on a non-loopback host before any request", async () => {
   await assert.rejects(
     discover("http://id.example.com"),
-    isOAuthError("insecure_http"),
+    oauthErrorWith("insecure_http"),
   );
 });
 
 Deno.test("discover() reports an unreachable issuer as network_error", async () => {
   await assert.rejects(
     discover(`http://127.0.0.1:${closedPort()}`),
-    isOAuthError("network_error"),
+    oauthErrorWith("network_error"),
   );
 });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { politeFetch, retryAfter } from "../../src/looker/http.ts";
 import { serveRecording } from "../_recording_server.ts";
-import { isOAuthError } from "../_errors.ts";
+import { oauthErrorWith } from "../_errors.ts";
 
 /** A server answering `busy` first (503 + Retry-After: 2), then 200s. */
 function busyOnce(status = 503, header: string | null = "2") {
@@ -112,7 +112,7 @@ Deno.test("politeFetch() bounds a request by its timeout: timeout, with a hint",
   try {
     await assert.rejects(
       politeFetch({ timeout: 100 })(`${server.base}/slow`),
-      isOAuthError("timeout"),
+      oauthErrorWith("timeout"),
     );
   } finally {
     release();

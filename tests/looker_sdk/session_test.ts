@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Looker40SDK } from "@looker/sdk";
 import { LookerSdkSession } from "../../src/looker_sdk/mod.ts";
-import { isOAuthError } from "../_errors.ts";
+import { oauthErrorWith } from "../_errors.ts";
 import {
   cli,
   exists,
@@ -126,7 +126,7 @@ Deno.test("LookerSdkSession.fromProfile() of an unknown profile asks to sign in"
   await using t = await tempHome();
   await assert.rejects(
     LookerSdkSession.fromProfile("nobody", { home: t.home, env: noEnv }),
-    isOAuthError("login_required"),
+    oauthErrorWith("login_required"),
   );
 });
 
@@ -138,6 +138,6 @@ Deno.test("LookerSdkSession refuses sudo: it needs an API3 key", async () => {
     home: t.home,
     env: noEnv,
   });
-  await assert.rejects(session.login(42), isOAuthError("unsupported"));
+  await assert.rejects(session.login(42), oauthErrorWith("unsupported"));
   assert.equal(session.isSudo(), false);
 });

@@ -23,7 +23,7 @@ import {
   type WaitingHint,
 } from "../../src/loopback/login.ts";
 import { startOidcProvider } from "../_oidc_provider.ts";
-import { isLoginError, isOAuthError } from "../_errors.ts";
+import { loginErrorWith, oauthErrorWith } from "../_errors.ts";
 import { s256 } from "../_pkce.ts";
 import { assertPortFree, freePort } from "../_ports.ts";
 
@@ -108,7 +108,7 @@ Deno.test("loginWithBrowser() fails with access_denied when the person denies", 
         browsing = browse(url, { decision: "deny" });
       },
     }),
-    isOAuthError("access_denied"),
+    oauthErrorWith("access_denied"),
   );
   const landed = await browsing!;
   assert.match(landed.body, /declined/i);
@@ -126,7 +126,7 @@ Deno.test("loginWithBrowser() times out when no answer comes, and frees the port
         opened++;
       },
     }),
-    isLoginError("timeout"),
+    loginErrorWith("timeout"),
   );
   assert.equal(opened, 1);
   assertPortFree(s.port);
@@ -142,7 +142,7 @@ Deno.test("loginWithBrowser() refuses a callbackTimeout a timer cannot hold, and
   for (const callbackTimeout of [2 ** 31, 1e12, Infinity, 0, -1, NaN]) {
     await assert.rejects(
       loginTo(s, { callbackTimeout, open }),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
       String(callbackTimeout),
     );
   }
@@ -153,7 +153,7 @@ Deno.test("loginWithBrowser() refuses a callbackTimeout a timer cannot hold, and
       redirectUri: "http://localhost:0/callback",
       open,
     }),
-    isOAuthError("invalid_argument"),
+    oauthErrorWith("invalid_argument"),
   );
   assert.equal(opened, 0);
   assertPortFree(s.port);
@@ -168,7 +168,7 @@ Deno.test("loginWithBrowser() stops with cancelled on the abort signal, and free
       signal: controller.signal,
       open: () => controller.abort(),
     }),
-    isLoginError("cancelled"),
+    loginErrorWith("cancelled"),
   );
   assertPortFree(s.port);
 });
@@ -183,7 +183,7 @@ Deno.test("loginWithBrowser() with an already aborted signal opens nothing and s
         opened++;
       },
     }),
-    isLoginError("cancelled"),
+    loginErrorWith("cancelled"),
   );
   assert.equal(opened, 0, "the browser was opened after the cancel");
   assertPortFree(s.port);
@@ -200,7 +200,7 @@ Deno.test("loginWithBrowser() reports port_in_use naming the port", async () => 
       },
     }),
     (err: unknown) => {
-      isLoginError("port_in_use")(err);
+      loginErrorWith("port_in_use")(err);
       assert.ok((err as Error).message.includes(String(s.port)));
       return true;
     },
@@ -305,27 +305,27 @@ for (
     [
       "an http: authorization endpoint off loopback",
       handBuilt("http://evil.example/auth", false),
-      isOAuthError("insecure_http"),
+      oauthErrorWith("insecure_http"),
     ],
     [
       "an http: authorization endpoint off loopback, even with insecure HTTP allowed",
       handBuilt("http://evil.example/auth", true),
-      isLoginError("unsafe_url"),
+      loginErrorWith("unsafe_url"),
     ],
     [
       "a javascript: authorization endpoint",
       handBuilt("javascript:alert(document.cookie)//", true),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
     ],
     [
       "a file: authorization endpoint",
       handBuilt("file:///etc/passwd", true),
-      isOAuthError("invalid_argument"),
+      oauthErrorWith("invalid_argument"),
     ],
     [
       "an authorization endpoint with shell metacharacters",
       handBuilt("https://evil.example/$(touch${IFS}pwned)`id`", false),
-      isLoginError("unsafe_url"),
+      loginErrorWith("unsafe_url"),
     ],
   ] as const
 ) {
@@ -429,7 +429,7 @@ Deno.test("loginWithBrowser() on a picked port, at a provider that matches redir
       onStillWaiting: (hint) => hints.push(hint),
     }),
     (err) => {
-      isLoginError("timeout")(err);
+      loginErrorWith("timeout")(err);
       assert.equal(hints.length, 1, "the hint came once, before the timeout");
       const { redirectUri, hint } = hints[0]!;
       assert.notEqual(new URL(redirectUri).port, "");
@@ -474,7 +474,7 @@ Deno.test("loginWithBrowser() with a fixed port gives no fixed-port hint while w
       onStillWaiting: (hint) => hints.push(hint),
     }),
     (err) => {
-      isLoginError("timeout")(err);
+      loginErrorWith("timeout")(err);
       assert.ok(!(err as LoginError).hint?.includes("fixed"));
       return true;
     },

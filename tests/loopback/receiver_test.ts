@@ -15,7 +15,7 @@ import {
   type LoopbackReceiver,
   startLoopbackReceiver,
 } from "../../src/loopback/receiver.ts";
-import { isLoginError, isOAuthError } from "../_errors.ts";
+import { loginErrorWith, oauthErrorWith } from "../_errors.ts";
 import { assertPortFree, freePort } from "../_ports.ts";
 
 // Recognisable values: if any of them shows up in a page, it was echoed.
@@ -174,7 +174,7 @@ Deno.test("startLoopbackReceiver() fails the login on error=access_denied with t
   );
   assert.ok(answer.status >= 400 && answer.status < 500, `${answer.status}`);
   assert.match(answer.body, /declined/i);
-  await assert.rejects(h.receiver.result, isOAuthError("access_denied"));
+  await assert.rejects(h.receiver.result, oauthErrorWith("access_denied"));
   assert.deepEqual(h.finished, []);
   assert.equal(h.receiver.phase, "done");
 });
@@ -207,7 +207,7 @@ Deno.test("startLoopbackReceiver() rejects a callback whose iss is another serve
     h.callback(`${GOOD}&iss=${encodeURIComponent("https://evil.example")}`),
   );
   assert.equal(answer.status, 400);
-  await assert.rejects(h.receiver.result, isOAuthError("iss_mismatch"));
+  await assert.rejects(h.receiver.result, oauthErrorWith("iss_mismatch"));
   assert.deepEqual(h.finished, [], "a code exchange was attempted");
 });
 
@@ -215,7 +215,7 @@ Deno.test("startLoopbackReceiver() rejects a callback without iss when the serve
   await using h = await start({ server: rfc9207 });
   const answer = await get(h.callback(GOOD));
   assert.equal(answer.status, 400);
-  await assert.rejects(h.receiver.result, isOAuthError("iss_mismatch"));
+  await assert.rejects(h.receiver.result, oauthErrorWith("iss_mismatch"));
   assert.deepEqual(h.finished, []);
 });
 
@@ -235,7 +235,7 @@ Deno.test("startLoopbackReceiver() rejects a duplicated code", async () => {
   await using h = await start();
   const answer = await get(h.callback(`${GOOD}&code=second-code`));
   assert.equal(answer.status, 400);
-  await assert.rejects(h.receiver.result, isOAuthError("invalid_callback"));
+  await assert.rejects(h.receiver.result, oauthErrorWith("invalid_callback"));
   assert.deepEqual(h.finished, []);
 });
 
@@ -253,7 +253,7 @@ Deno.test("startLoopbackReceiver() rejects a duplicated iss", async () => {
   const iss = encodeURIComponent(ISSUER);
   const answer = await get(h.callback(`${GOOD}&iss=${iss}&iss=${iss}`));
   assert.equal(answer.status, 400);
-  await assert.rejects(h.receiver.result, isOAuthError("invalid_callback"));
+  await assert.rejects(h.receiver.result, oauthErrorWith("invalid_callback"));
   assert.deepEqual(h.finished, []);
 });
 
@@ -460,7 +460,7 @@ Deno.test("startLoopbackReceiver() names the port when a fixed port is in use", 
       finish: () => Promise.resolve(0),
     }),
     (err: unknown) => {
-      isLoginError("port_in_use")(err);
+      loginErrorWith("port_in_use")(err);
       assert.ok((err as LoginError).message.includes(String(port)));
       assert.ok((err as LoginError).hint?.includes(String(port)));
       return true;
@@ -477,7 +477,7 @@ Deno.test("startLoopbackReceiver() fails on a localhost port taken on ::1 only, 
       parse: () => CODE,
       finish: () => Promise.resolve(0),
     }),
-    isLoginError("port_in_use"),
+    loginErrorWith("port_in_use"),
   );
   assertPortFree(port, ["127.0.0.1"]);
 });
@@ -526,7 +526,7 @@ Deno.test("startLoopbackReceiver() refuses a redirect URI off loopback", async (
         parse: () => CODE,
         finish: () => Promise.resolve(0),
       }),
-      isLoginError("not_loopback"),
+      loginErrorWith("not_loopback"),
       redirectUri,
     );
   }
@@ -548,7 +548,7 @@ Deno.test("startLoopbackReceiver() says which part of a refused redirect URI is 
         finish: () => Promise.resolve(0),
       }),
       (err: LoginError) => {
-        isLoginError("not_loopback")(err);
+        loginErrorWith("not_loopback")(err);
         assert.match(err.message, wrong);
         assert.doesNotMatch(err.message, /\bnull\b/);
         return true;
@@ -637,7 +637,10 @@ Deno.test("startLoopbackReceiver() failure page HTML-escapes a hostile error_des
   assert.ok(!answer.body.includes(`"pwned"`), "unescaped quotes");
   // The description is still there for the person, escaped.
   assert.match(answer.body, /&#60;script&#62;alert\(&#34;pwned&#34;\)/);
-  await assert.rejects(h.receiver.result, isOAuthError("authorization_error"));
+  await assert.rejects(
+    h.receiver.result,
+    oauthErrorWith("authorization_error"),
+  );
 });
 
 Deno.test("startLoopbackReceiver() failure page does not repeat a code or state quoted by the server", async () => {
@@ -665,7 +668,7 @@ Deno.test("startLoopbackReceiver() failure page after a failed exchange shows no
   const answer = await get(h.callback(GOOD));
   assert.equal(answer.status, 400);
   assertHtmlPage(answer, "the exchange failure page");
-  await assert.rejects(h.receiver.result, isOAuthError("invalid_grant"));
+  await assert.rejects(h.receiver.result, oauthErrorWith("invalid_grant"));
 });
 
 // close() -------------------------------------------------------------------------------------------
@@ -704,11 +707,11 @@ Deno.test("startLoopbackReceiver() submit() refuses a forged pasted URL and keep
   await using h = await start();
   await assert.rejects(
     h.receiver.submit(h.callback("code=x&state=forged")),
-    isOAuthError("state_mismatch"),
+    oauthErrorWith("state_mismatch"),
   );
   await assert.rejects(
     h.receiver.submit("not a url at all"),
-    isOAuthError("invalid_callback"),
+    oauthErrorWith("invalid_callback"),
   );
   assert.equal(h.receiver.phase, "waiting");
   assert.deepEqual(
