@@ -90,6 +90,11 @@ export interface CliOptions {
   cwd?: string;
   /** In-process only: the person at the browser. */
   person?: Person;
+  /**
+   * Subprocess only: --allow-read narrowed to the state folder and the
+   * working directory, --allow-write to the state folder.
+   */
+  narrow?: boolean;
 }
 
 /**
@@ -185,20 +190,30 @@ export function cleanEnv(
 
 function command(
   args: readonly string[],
-  options: Pick<CliOptions, "home" | "env" | "cwd">,
+  options: Pick<CliOptions, "home" | "env" | "cwd" | "narrow">,
   stdin: "piped" | "null",
 ): Deno.Command {
+  const cwd = options.cwd ?? parentOf(options.home);
+  const permissions = options.narrow
+    ? PERMISSIONS.map((flag) =>
+      flag === "--allow-read"
+        ? `--allow-read=${options.home},${cwd}`
+        : flag === "--allow-write"
+        ? `--allow-write=${options.home}`
+        : flag
+    )
+    : PERMISSIONS;
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--quiet",
       "--no-prompt",
       `--config=${ROOT_DIR}/deno.json`,
-      ...PERMISSIONS,
+      ...permissions,
       `${ROOT_DIR}/cli.ts`,
       ...args,
     ],
-    cwd: options.cwd ?? parentOf(options.home),
+    cwd,
     clearEnv: true,
     env: cleanEnv(options.home, options.env),
     stdin,
