@@ -17,7 +17,10 @@ async function runExample(
       "run",
       "--quiet",
       `--config=${ROOT_DIR}/deno.json`,
-      ...PERMISSIONS,
+      // The CLI's permission set, but the example reads its own variables.
+      ...PERMISSIONS.map((flag) =>
+        flag.startsWith("--allow-env=") ? "--allow-env" : flag
+      ),
       `${ROOT_DIR}/examples/looker_user.ts`,
     ],
     clearEnv: true,
