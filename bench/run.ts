@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-console
 /**
- * The benchmarks of issue 5: `deno task bench` (full), `deno task bench
+ * The project's benchmarks: `deno task bench` (full), `deno task bench
  * --quick` (CI: fewer runs, same figures), `deno task bench --write` (full,
  * then rewrites bench/RESULTS.md).
  *

@@ -1,5 +1,6 @@
 // Private: a small argument parser. The CLI avoids node:util so that the
-// `token` fast path never starts Deno's Node layer (see DESIGN.md).
+// `token` fast path never starts Deno's Node layer (docs/architecture.md,
+// "Keeping `token` fast").
 
 /** A usage mistake: exit code 2. */
 export class UsageError extends Error {

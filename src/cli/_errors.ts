@@ -5,7 +5,7 @@ import { UsageError } from "./_args.ts";
 import type { Io } from "./_io.ts";
 import { shownLines } from "./_text.ts";
 
-/** Exit codes (DESIGN.md). */
+/** Exit codes (docs/architecture.md, "The CLI"). */
 export const EXIT = {
   ok: 0,
   failure: 1,

@@ -1,5 +1,6 @@
 // Private: which profile a command works on, and where its files are. Kept
-// apart from _config.ts so that `token` loads only this (see bench/).
+// apart from _config.ts so that `token` loads only this
+// (docs/architecture.md, "Keeping `token` fast").
 import { FileTokenStore } from "../store/file_store.ts";
 import { stateHome } from "../store/home.ts";
 import { UsageError } from "./_args.ts";

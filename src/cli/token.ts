@@ -1,9 +1,9 @@
 // `looker-oauth token`: the access token alone on stdout.
 //
-// The hot path of every script: with a valid cached token it reads one file
-// (with blocking calls: Deno's async file machinery costs more than the read)
-// and prints. Refresh code (oauth4webapi, the session) loads only when the
-// token is about to expire. bench/run.ts measures this path.
+// The hot path of every script: with a valid cached token it reads one file,
+// with blocking calls, and prints. Refresh code (oauth4webapi, the session)
+// runs only when the token is about to expire. Why it is kept this way:
+// docs/architecture.md, "Keeping `token` fast".
 import { DEFAULT_REFRESH_MARGIN_MS } from "../core/refresh_margin.ts";
 import { parseArgs, str } from "./_args.ts";
 import { CliError, EXIT } from "./_errors.ts";

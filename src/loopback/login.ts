@@ -187,7 +187,7 @@ export async function loginWithBrowser(
   const stop = Promise.withResolvers<never>();
   stop.promise.catch(() => {});
   // AbortSignal.timeout, not setTimeout: in Deno 2.9 the first setTimeout
-  // loads the node:timers polyfill (about 20 modules, 5 ms at startup). Its
+  // starts the Node layer (docs/architecture.md, "Keeping `token` fast"). Its
   // timer does not keep the process alive; the listening receiver does.
   const deadline = AbortSignal.timeout(waitMs);
   const portHint = portPicked ? fixedPortHint(receiver.redirectUri) : undefined;

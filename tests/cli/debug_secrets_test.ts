@@ -1,4 +1,4 @@
-// --debug never prints a secret (issue 4 #28): a whole session, every command
+// --debug never prints a secret: a whole session, every command
 // with --debug, every output stream grepped for every access token, refresh
 // token and authorization code it handled. Only `token`'s stdout may hold an
 // access token (the current one, alone). The PKCE verifier never leaves the

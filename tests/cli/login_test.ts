@@ -797,7 +797,7 @@ Deno.test("login --issuer to a provider with inaccurate metadata (no none, no re
   );
 });
 
-Deno.test("unsafe endpoints are refused before any browser starts (issue 4 #15)", async (t) => {
+Deno.test("unsafe endpoints are refused before any browser starts", async (t) => {
   await using home = await tempHome();
   let metadata: Record<string, string> = {};
   await using issuer = Deno.serve(

@@ -1,4 +1,4 @@
-// The refresh race (issue 4 #22): ten `looker-oauth token` processes start at
+// The refresh race: ten `looker-oauth token` processes start at
 // once on an expired token, against a Looker that rotates refresh tokens and
 // revokes the whole grant when a retired one is used again. Exactly one
 // refresh may reach the server, everyone must print the same new token, and

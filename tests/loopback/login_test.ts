@@ -353,7 +353,7 @@ for (
   });
 }
 
-// PKCE (issue 4, item 16) ---------------------------------------------------------
+// PKCE ------------------------------------------------------------------------
 
 Deno.test("startAuthorization() uses a fresh 43-128 character unreserved verifier, S256 and never plain", async () => {
   const server = lookerServer({ lookerUrl: "https://example.looker.com" });
