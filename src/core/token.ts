@@ -8,7 +8,7 @@ import * as oauth from "oauth4webapi";
 import { OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
 import { assertClientId, isTokenText, readText } from "./transport.ts";
-import { toAs, toClient, transport } from "./_oauth.ts";
+import { toAs, toClient, type Transport, transport } from "./_oauth.ts";
 import {
   assertJsonResponse,
   errorFromProcessing,
@@ -118,56 +118,37 @@ export async function exchangeCode(
   }
   const as = toAs(server);
   const client = toClient(exchange.clientId);
-  const secrets = [exchange.code, exchange.codeVerifier];
-  const now = exchange.now ?? Date.now;
-  let response: Response;
-  try {
-    response = await oauth.genericTokenEndpointRequest(
-      as,
-      client,
-      oauth.None(),
-      "authorization_code",
-      {
-        code: exchange.code,
-        redirect_uri: exchange.redirectUri,
-        code_verifier: exchange.codeVerifier,
-      },
-      transport(
-        as.token_endpoint!,
-        exchange,
-        server.allowInsecureHttp,
-        server.tokenRequestBody === "json",
+  return await tokenRequest(
+    server,
+    "exchange",
+    exchange,
+    [exchange.code, exchange.codeVerifier],
+    (options) =>
+      oauth.genericTokenEndpointRequest(
+        as,
+        client,
+        oauth.None(),
+        "authorization_code",
+        {
+          code: exchange.code,
+          redirect_uri: exchange.redirectUri,
+          code_verifier: exchange.codeVerifier,
+        },
+        options,
       ),
-    );
-  } catch (err) {
-    throw errorFromProcessing(err, "exchange");
-  }
-  const receivedAt = now();
-  if (!response.ok) {
-    throw await errorFromResponse(server, response, "exchange", secrets);
-  }
-  await assertJsonResponse(response, "exchange");
-  // A nonce is checked in the ID token. A server that answers `openid`
-  // without one is tolerated (there is nothing to check), so whether the
-  // body holds an ID token is looked at first.
-  let result: oauth.TokenEndpointResponse;
-  try {
-    const body = await withoutNullMembers(response);
-    result = await oauth.processAuthorizationCodeResponse(
-      as,
-      client,
-      new Response(body, {
-        status: response.status,
-        headers: response.headers,
-      }),
-      exchange.nonce !== undefined && hasIdToken(body)
-        ? { expectedNonce: exchange.nonce }
-        : undefined,
-    );
-  } catch (err) {
-    throw errorFromProcessing(err, "exchange");
-  }
-  return toTokenSet(result, receivedAt);
+    // A nonce is checked in the ID token. A server that answers `openid`
+    // without one is tolerated (there is nothing to check), so whether the
+    // body holds an ID token is looked at first.
+    (response, idToken) =>
+      oauth.processAuthorizationCodeResponse(
+        as,
+        client,
+        response,
+        exchange.nonce !== undefined && idToken
+          ? { expectedNonce: exchange.nonce }
+          : undefined,
+      ),
+  );
 }
 
 /** What {@linkcode refreshTokens} needs. */
@@ -230,55 +211,77 @@ export async function refreshTokens(
   }
   const as = toAs(server);
   const client = toClient(refresh.clientId);
-  const now = refresh.now ?? Date.now;
   const additionalParameters: Record<string, string> = {};
   if (refresh.redirectUri) {
     additionalParameters.redirect_uri = refresh.redirectUri;
   }
   if (refresh.scope) additionalParameters.scope = refresh.scope;
+  return await tokenRequest(
+    server,
+    "refresh",
+    refresh,
+    [refreshToken, refresh.tokens.accessToken],
+    (options) =>
+      oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, {
+        additionalParameters,
+        ...options,
+      }),
+    (response) => oauth.processRefreshTokenResponse(as, client, response),
+    refresh.tokens,
+  );
+}
+
+/**
+ * The part both grants share: sends the request through the bounded
+ * transport, maps a refusal or a failure to an `OAuthError` (never quoting
+ * `secrets`), refuses a body that is not JSON, drops `null` optional members,
+ * lets oauth4webapi check the answer, and builds the `TokenSet`.
+ */
+async function tokenRequest(
+  server: AuthServer,
+  operation: "exchange" | "refresh",
+  options: TokenRequestOptions,
+  secrets: readonly string[],
+  send: (transport: Transport) => Promise<Response>,
+  check: (
+    response: Response,
+    idToken: boolean,
+  ) => Promise<oauth.TokenEndpointResponse>,
+  previous?: TokenSet,
+): Promise<TokenSet> {
+  const now = options.now ?? Date.now;
   let response: Response;
   try {
-    response = await oauth.refreshTokenGrantRequest(
-      as,
-      client,
-      oauth.None(),
-      refreshToken,
-      {
-        additionalParameters,
-        ...transport(
-          as.token_endpoint!,
-          refresh,
-          server.allowInsecureHttp,
-          server.tokenRequestBody === "json",
-        ),
-      },
+    response = await send(
+      transport(
+        server.metadata.token_endpoint,
+        options,
+        server.allowInsecureHttp,
+        server.tokenRequestBody === "json",
+      ),
     );
   } catch (err) {
-    throw errorFromProcessing(err, "refresh");
+    throw errorFromProcessing(err, operation);
   }
   const receivedAt = now();
   if (!response.ok) {
-    throw await errorFromResponse(server, response, "refresh", [
-      refreshToken,
-      refresh.tokens.accessToken,
-    ]);
+    throw await errorFromResponse(server, response, operation, secrets);
   }
-  await assertJsonResponse(response, "refresh");
+  await assertJsonResponse(response, operation);
   let result: oauth.TokenEndpointResponse;
   try {
     const body = await withoutNullMembers(response);
-    result = await oauth.processRefreshTokenResponse(
-      as,
-      client,
-      new Response(body, {
+    result = await check(
+      new Response(body.text, {
         status: response.status,
         headers: response.headers,
       }),
+      body.idToken,
     );
   } catch (err) {
-    throw errorFromProcessing(err, "refresh");
+    throw errorFromProcessing(err, operation);
   }
-  return toTokenSet(result, receivedAt, refresh.tokens);
+  return toTokenSet(result, receivedAt, previous);
 }
 
 /**
@@ -293,33 +296,28 @@ const OPTIONAL_MEMBERS = ["refresh_token", "scope", "id_token"];
 /**
  * Reads a 2xx token response and drops optional members that are `null`, so
  * that they count as absent. Anything else is passed on as received, for
- * oauth4webapi to judge.
+ * oauth4webapi to judge. `idToken` tells whether the body holds an ID token.
  */
-async function withoutNullMembers(response: Response): Promise<string> {
+async function withoutNullMembers(
+  response: Response,
+): Promise<{ text: string; idToken: boolean }> {
   const text = await readText(response);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return text; // oauth4webapi says what is wrong with it
+    // oauth4webapi says what is wrong with it
+    return { text, idToken: false };
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    return text;
+    return { text, idToken: false };
   }
   const members = parsed as Record<string, unknown>;
+  const idToken = typeof members.id_token === "string";
   const nulls = OPTIONAL_MEMBERS.filter((key) => members[key] === null);
-  if (nulls.length === 0) return text;
+  if (nulls.length === 0) return { text, idToken };
   for (const key of nulls) delete members[key];
-  return JSON.stringify(members);
-}
-
-function hasIdToken(body: string): boolean {
-  try {
-    const parsed = JSON.parse(body);
-    return typeof parsed?.id_token === "string";
-  } catch {
-    return false; // oauth4webapi says what is wrong with it
-  }
+  return { text: JSON.stringify(members), idToken };
 }
 
 function toTokenSet(
