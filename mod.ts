@@ -34,7 +34,11 @@
  */
 export * from "./src/core/mod.ts";
 export * from "./src/loopback/errors.ts";
-export * from "./src/loopback/browser.ts";
+export {
+  assertBrowserSafeUrl,
+  openBrowser,
+  type OpenBrowserOptions,
+} from "./src/loopback/browser.ts";
 export * from "./src/loopback/receiver.ts";
 export * from "./src/loopback/login.ts";
 export * from "./src/store/errors.ts";
@@ -42,7 +46,10 @@ export * from "./src/store/home.ts";
 export * from "./src/store/file_store.ts";
 export * from "./src/store/ca_file.ts";
 export * from "./src/store/profiles.ts";
-export * from "./src/looker/api_error.ts";
+export {
+  LookerApiError,
+  type LookerApiErrorCode,
+} from "./src/looker/api_error.ts";
 export * from "./src/looker/api.ts";
 export * from "./src/looker/versions.ts";
 export * from "./src/looker/register.ts";

@@ -73,7 +73,7 @@ export function assertBrowserSafeUrl(url: string | URL): URL {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { browserCommand } from "@looker-oauth/pkce";
+ * import { browserCommand } from "./browser.ts";
  *
  * assert.deepEqual(
  *   browserCommand("https://x.example/", undefined, "linux"),

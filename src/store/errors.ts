@@ -17,6 +17,8 @@
  *   private (see {@linkcode TokenStoreError.hint} for the command to run).
  * - `lock_timeout`: another process held the profile's lock for longer than
  *   the store waits.
+ * - `no_home`: there is no folder to keep the state in (no
+ *   `LOOKER_OAUTH_HOME`, `XDG_CONFIG_HOME`, `APPDATA` or home folder).
  */
 export type TokenStoreErrorCode =
   | "invalid_profile"
@@ -24,7 +26,8 @@ export type TokenStoreErrorCode =
   | "write_failed"
   | "read_failed"
   | "unsafe_permissions"
-  | "lock_timeout";
+  | "lock_timeout"
+  | "no_home";
 
 /** A token store failure. Match on {@linkcode TokenStoreError.code}. */
 export class TokenStoreError extends Error {

@@ -458,7 +458,7 @@ function grow(buffer: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
 }
 
 /** A parsed token file. */
-export interface TokenFile {
+interface TokenFile {
   /** The tokens. */
   tokens: TokenSet;
   /** The sign-in they belong to, when the file says. */
@@ -492,7 +492,7 @@ function field(
  * @param text The file's contents.
  * @returns The tokens and their binding, or `undefined`.
  */
-export function parseTokenFile(text: string): TokenFile | undefined {
+function parseTokenFile(text: string): TokenFile | undefined {
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { TokenStoreError } from "./errors.ts";
 
 /** Reads an environment variable. */
 export type EnvReader = (name: string) => string | undefined;
@@ -15,7 +16,7 @@ export type EnvReader = (name: string) => string | undefined;
  * @param env Reads environment variables; `Deno.env.get` by default.
  * @param os The operating system; `Deno.build.os` by default.
  * @returns The folder's path.
- * @throws {Error} When no home folder can be found at all.
+ * @throws {TokenStoreError} `no_home` when no folder can be found at all.
  *
  * @example
  * ```ts
@@ -42,8 +43,13 @@ export function stateHome(
   if (xdg) return `${xdg}/looker-oauth`;
   const home = env("HOME") ?? env("USERPROFILE");
   if (!home) {
-    throw new Error(
-      "no home folder: set LOOKER_OAUTH_HOME to where looker-oauth may keep its files",
+    throw new TokenStoreError(
+      "no_home",
+      "no folder to keep looker-oauth's state in: neither LOOKER_OAUTH_HOME, XDG_CONFIG_HOME nor HOME is set",
+      {
+        hint:
+          "set LOOKER_OAUTH_HOME to the folder looker-oauth may keep its files in",
+      },
     );
   }
   return `${home}/.config/looker-oauth`;

@@ -1,6 +1,7 @@
 // stateHome(): where looker-oauth keeps config.json and tokens/.
 import assert from "node:assert/strict";
 import { stateHome } from "../../src/store/home.ts";
+import { TokenStoreError } from "../../src/store/errors.ts";
 
 /** An environment holding exactly `vars`. */
 function env(
@@ -78,4 +79,18 @@ Deno.test("stateHome() reads the real environment by default", () => {
     stateHome(),
     stateHome((name) => Deno.env.get(name), Deno.build.os),
   );
+});
+
+Deno.test("stateHome() without any home folder throws TokenStoreError no_home with a hint", () => {
+  for (const os of ["linux", "darwin", "windows"]) {
+    assert.throws(() => stateHome(env({}), os), (err) => {
+      assert.ok(
+        err instanceof TokenStoreError,
+        `not a TokenStoreError: ${err}`,
+      );
+      assert.equal(err.code, "no_home");
+      assert.ok(err.hint);
+      return true;
+    });
+  }
 });
