@@ -109,7 +109,10 @@ export class LookerSdkSession implements IAuthSession {
       // The SDK appends "/api/4.0" itself.
       base_url: api.href.replace(/\/+$/, ""),
     };
-    this.transport = new RetryOn401Transport(this.settings, this);
+    this.transport = new RetryOn401Transport(
+      this.settings,
+      (refused) => this.#recover(refused),
+    );
   }
 
   /**
@@ -277,7 +280,7 @@ export class LookerSdkSession implements IAuthSession {
    * one that was refused (another caller refreshed). Returns whether a retry
    * can help.
    */
-  async recover(refused: string | undefined): Promise<boolean> {
+  async #recover(refused: string | undefined): Promise<boolean> {
     if (refused === undefined) return false;
     const tokens = await this.#session.getTokens();
     if (tokens.accessToken !== refused) {
@@ -298,11 +301,14 @@ export class LookerSdkSession implements IAuthSession {
 
 /** The SDK's fetch transport, with one refresh-and-retry after a 401. */
 class RetryOn401Transport extends BrowserTransport {
-  readonly #owner: LookerSdkSession;
+  readonly #recover: (refused: string | undefined) => Promise<boolean>;
 
-  constructor(settings: ITransportSettings, owner: LookerSdkSession) {
+  constructor(
+    settings: ITransportSettings,
+    recover: (refused: string | undefined) => Promise<boolean>,
+  ) {
     super(settings);
-    this.#owner = owner;
+    this.#recover = recover;
   }
 
   override async rawRequest(
@@ -328,7 +334,7 @@ class RetryOn401Transport extends BrowserTransport {
     );
     if (
       first.statusCode !== 401 || recording === undefined ||
-      body instanceof ReadableStream || !(await this.#owner.recover(sent))
+      body instanceof ReadableStream || !(await this.#recover(sent))
     ) {
       return first;
     }
