@@ -39,6 +39,18 @@ export async function withFileLock<T>(
   let file: Deno.FsFile;
   try {
     await ensurePrivateDir(folderOf(path));
+    // The holder writes its pid into the file: never through a link someone
+    // left in its place (that would truncate the link's target).
+    const info = await Deno.lstat(path).catch(() => undefined);
+    if (info && !info.isFile) {
+      throw new TokenStoreError(
+        "symlink_refused",
+        `the lock file ${path} is ${
+          info.isSymlink ? "a symbolic link" : "not a regular file"
+        }; refusing to use it`,
+        { path, hint: `delete it: rm ${JSON.stringify(path)}` },
+      );
+    }
     file = await Deno.open(path, {
       read: true,
       write: true,
@@ -46,6 +58,7 @@ export async function withFileLock<T>(
       mode: 0o600,
     });
   } catch (err) {
+    if (err instanceof TokenStoreError) throw err;
     throw new TokenStoreError(
       "write_failed",
       `could not open the lock file ${path}: ${

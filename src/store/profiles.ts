@@ -174,6 +174,8 @@ export async function saveProfile(
   } catch (err) {
     throw writeFailed(home, err, "cannot create");
   }
+  // Another user's folder is refused before its lock file is opened.
+  await trustFolder(home, () => {}, "shared");
   await withFileLock(`${home}/config.lock`, async () => {
     const config = await readConfig(home);
     config.profiles[name] = profile;

@@ -848,3 +848,27 @@ Deno.test("FileTokenStore reads back what it saved, even a server's odd scope or
     assert.deepEqual(store.loadSync(), tokens);
   }
 });
+
+Deno.test({
+  name:
+    "FileTokenStore withLock() refuses a symlink at the lock file's path and leaves its target alone",
+  ignore: IS_WINDOWS,
+  fn: async () => {
+    await using t = await tempHome();
+    const store = new FileTokenStore({ home: t.home });
+    await Deno.mkdir(store.dir, { mode: 0o700 });
+    const target = `${t.home}/precious.txt`;
+    await Deno.writeTextFile(target, "keep me");
+    await Deno.symlink(target, `${store.dir}/default.lock`);
+    let ran = false;
+    await assert.rejects(
+      store.withLock(() => {
+        ran = true;
+        return Promise.resolve();
+      }),
+      isStoreError("symlink_refused"),
+    );
+    assert.ok(!ran);
+    assert.equal(await Deno.readTextFile(target), "keep me");
+  },
+});
