@@ -725,7 +725,7 @@ Deno.test({
       script,
       `import { FileTokenStore } from ${JSON.stringify(STORE_MODULE)};
 const store = new FileTokenStore({ home: Deno.args[0] });
-const big = { accessToken: "x".repeat(512 * 1024), tokenType: "Bearer", expiresAt: 1 };
+const big = { accessToken: "x".repeat(8 * 1024 * 1024), tokenType: "Bearer", expiresAt: 1 };
 await store.withLock(async () => {
   for (;;) await store.save(big);
 });
