@@ -2,7 +2,8 @@
  * Sign-in helpers for server and edge apps, over Web-standard `Request` and
  * `Response`: sign in, handle the callback, the session of a request, sign
  * out. Tokens stay server-side in a {@linkcode SessionStore}; the browser
- * holds only a random session id.
+ * holds only a random session id. The order of the checks and the cookies'
+ * flags are explained in docs/architecture.md ("Server and edge sign-in").
  *
  * @module
  */

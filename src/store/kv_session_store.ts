@@ -255,6 +255,8 @@ export class KvSessionStore implements SessionStore, AsyncDisposable {
     return this.close();
   }
 
+  // The lease protocol and what it cannot save (a refresh answer lost with
+  // its instance) are in docs/architecture.md, "Session stores".
   async #leased<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const kv = await this.#kv();
     const k = this.#key("lease", key);
