@@ -2,7 +2,7 @@
 // origin the profile signed in to (its API URL; without one, the issuer's
 // origin), and over plain http only to this machine unless the profile was
 // created with --insecure-http.
-import { isLoopbackHost } from "../core/transport.ts";
+import { isPlainHttpAllowed } from "../core/transport.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Profile } from "./_config.ts";
 
@@ -45,8 +45,8 @@ export function assertApiTarget(
     );
   }
   if (
-    target.protocol === "http:" && profile.insecureHttp !== true &&
-    !isLoopbackHost(target.hostname)
+    target.protocol === "http:" &&
+    !isPlainHttpAllowed(target, profile.insecureHttp === true)
   ) {
     throw new CliError(
       `refusing to send the access token over plain http to ${target.host}, which is not this machine`,

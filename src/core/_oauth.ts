@@ -2,7 +2,7 @@
 import * as oauth from "oauth4webapi";
 import type { AuthServer } from "./server.ts";
 import type { HttpOptions } from "./http_options.ts";
-import { boundedFetch, isLoopbackHost } from "./transport.ts";
+import { boundedFetch, isPlainHttpAllowed } from "./transport.ts";
 
 /** oauth4webapi's view of a server. */
 export function toAs(server: AuthServer): oauth.AuthorizationServer {
@@ -62,9 +62,7 @@ function insecureAllowed(
   allowInsecureHttp: boolean,
 ): boolean {
   try {
-    const url = new URL(endpoint);
-    return url.protocol === "http:" &&
-      (allowInsecureHttp || isLoopbackHost(url.hostname));
+    return isPlainHttpAllowed(new URL(endpoint), allowInsecureHttp);
   } catch {
     return false;
   }

@@ -9,7 +9,7 @@ import type { HttpOptions } from "./http_options.ts";
 import {
   assertClientId,
   bearerHeader,
-  isLoopbackHost,
+  isPlainHttpAllowed,
   networkError,
 } from "./transport.ts";
 import { DEFAULT_REFRESH_MARGIN_MS } from "./refresh_margin.ts";
@@ -255,9 +255,7 @@ export class TokenSession {
     }
     if (
       url.protocol !== "https:" &&
-      !(url.protocol === "http:" &&
-        (this.#options.server.allowInsecureHttp ||
-          isLoopbackHost(url.hostname)))
+      !isPlainHttpAllowed(url, this.#options.server.allowInsecureHttp)
     ) {
       throw new OAuthError(
         "insecure_http",

@@ -10,10 +10,23 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** Tells whether a URL's host is a loopback address (RFC 8252 §7.3, §8.3). */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   return host === "localhost" || host === "[::1]" ||
     /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Whether `url` is plain `http:` that the transport policy lets through: on
+ * a loopback host, or anywhere when `allowInsecureHttp`. `false` for every
+ * other scheme, `https:` included.
+ */
+export function isPlainHttpAllowed(
+  url: URL,
+  allowInsecureHttp: boolean,
+): boolean {
+  return url.protocol === "http:" &&
+    (allowInsecureHttp || isLoopbackHost(url.hostname));
 }
 
 /**
@@ -65,10 +78,7 @@ export function parseEndpoint(
       `${what} must not contain a user name or password`,
     );
   }
-  if (
-    url.protocol === "http:" && !allowInsecureHttp &&
-    !isLoopbackHost(url.hostname)
-  ) {
+  if (url.protocol === "http:" && !isPlainHttpAllowed(url, allowInsecureHttp)) {
     throw new OAuthError(
       "insecure_http",
       `${what} uses http:// on ${url.host}, which is not a loopback host`,

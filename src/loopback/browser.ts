@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { isLoopbackHost } from "../core/transport.ts";
+import { isPlainHttpAllowed } from "../core/transport.ts";
 import { LoginError } from "./errors.ts";
 
 /** Characters no authorization URL needs and shells treat specially. */
@@ -43,8 +43,7 @@ export function assertBrowserSafeUrl(url: string | URL): URL {
       "refusing to open something that is not a URL",
     );
   }
-  const loopbackHttp = parsed.protocol === "http:" &&
-    isLoopbackHost(parsed.hostname);
+  const loopbackHttp = isPlainHttpAllowed(parsed, false);
   if (parsed.protocol !== "https:" && !loopbackHttp) {
     throw new LoginError(
       "unsafe_url",

@@ -14,7 +14,7 @@ import type { HttpOptions } from "../core/http_options.ts";
 import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
 import type { TokenStore } from "../core/store.ts";
-import { isLoopbackHost } from "../core/transport.ts";
+import { isPlainHttpAllowed } from "../core/transport.ts";
 import { exchangeCode, type TokenSet } from "../core/token.ts";
 import { encodeBase64Url } from "./_base64url.ts";
 import { readCookie, serializeCookie } from "./_cookies.ts";
@@ -230,8 +230,7 @@ class Helpers implements AuthHelpers {
     this.#sealer = new Sealer(options.cookieSecret, { now: this.#now });
     this.#origin = redirect.origin;
     this.#callbackPath = redirect.pathname;
-    this.#secure = !(redirect.protocol === "http:" &&
-      isLoopbackHost(redirect.hostname));
+    this.#secure = !isPlainHttpAllowed(redirect, false);
     this.#sessionCookie = `${name}_session`;
     this.#signInCookie = `${name}_signin`;
     const after = safePath(options.afterSignOut ?? "/", this.#origin);
