@@ -8,6 +8,7 @@ import type { HttpOptions } from "../core/http_options.ts";
 import { type AuthServer, lookerServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
 import type { TokenSet } from "../core/token.ts";
+import { httpOptionsOf } from "../core/transport.ts";
 import { corsAwareFetch, sessionStore, thisPage } from "./_dom.ts";
 import { completeSignIn, DEFAULT_PENDING_KEY, signIn } from "./sign_in.ts";
 import { WebStorageTokenStore } from "./web_storage_store.ts";
@@ -110,12 +111,9 @@ export class BrowserAuth {
         hint: "give the Looker URL, e.g. https://example.looker.com",
       });
     }
-    const { fetch, signal, timeout, maxResponseBytes } = options;
     this.#http = {
-      fetch: corsAwareFetch(fetch, this.server.looker !== undefined),
-      ...(signal === undefined ? {} : { signal }),
-      ...(timeout === undefined ? {} : { timeout }),
-      ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
+      ...httpOptionsOf(options),
+      fetch: corsAwareFetch(options.fetch, this.server.looker !== undefined),
     };
     this.#clientId = options.clientId;
     this.#redirectUri = options.redirectUri ?? thisPage();

@@ -9,6 +9,7 @@ import { parseCallback } from "../core/callback.ts";
 import { isOAuthError, OAuthError } from "../core/errors.ts";
 import type { AuthServer } from "../core/server.ts";
 import type { TokenStore } from "../core/store.ts";
+import { httpOptionsOf } from "../core/transport.ts";
 import {
   exchangeCode,
   type TokenRequestOptions,
@@ -281,17 +282,15 @@ export async function completeSignIn(
   } finally {
     cleanAddressBar(url, options.history);
   }
-  const { fetch, signal, timeout, maxResponseBytes, now } = options;
+  const { now } = options;
   const tokens = await exchangeCode(server, {
+    ...httpOptionsOf(options),
     clientId: pending.clientId,
     redirectUri: pending.redirectUri,
     code,
     codeVerifier: pending.codeVerifier,
     ...(pending.nonce === undefined ? {} : { nonce: pending.nonce }),
-    fetch: corsAwareFetch(fetch, server.looker !== undefined),
-    ...(signal === undefined ? {} : { signal }),
-    ...(timeout === undefined ? {} : { timeout }),
-    ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
+    fetch: corsAwareFetch(options.fetch, server.looker !== undefined),
     ...(now === undefined ? {} : { now }),
   });
   await options.store?.save(tokens);

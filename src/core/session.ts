@@ -9,6 +9,7 @@ import type { HttpOptions } from "./http_options.ts";
 import {
   assertClientId,
   bearerHeader,
+  httpOptionsOf,
   isPlainHttpAllowed,
   networkError,
 } from "./transport.ts";
@@ -226,13 +227,7 @@ export class TokenSession {
   }
 
   #http(): HttpOptions {
-    const { fetch, signal, timeout, maxResponseBytes } = this.#options;
-    return {
-      ...(fetch === undefined ? {} : { fetch }),
-      ...(signal === undefined ? {} : { signal }),
-      ...(timeout === undefined ? {} : { timeout }),
-      ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
-    };
+    return httpOptionsOf(this.#options);
   }
 
   #resolve(input: string | URL): URL {

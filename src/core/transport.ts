@@ -9,6 +9,20 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
+/**
+ * Just the {@linkcode HttpOptions} of a larger options object, without
+ * members that are `undefined` (the options are `exactOptionalPropertyTypes`).
+ */
+export function httpOptionsOf(options: HttpOptions): HttpOptions {
+  const { fetch, signal, timeout, maxResponseBytes } = options;
+  return {
+    ...(fetch === undefined ? {} : { fetch }),
+    ...(signal === undefined ? {} : { signal }),
+    ...(timeout === undefined ? {} : { timeout }),
+    ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
+  };
+}
+
 /** Tells whether a URL's host is a loopback address (RFC 8252 §7.3, §8.3). */
 function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();

@@ -14,7 +14,7 @@ import type { HttpOptions } from "../core/http_options.ts";
 import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
 import type { TokenStore } from "../core/store.ts";
-import { isPlainHttpAllowed } from "../core/transport.ts";
+import { httpOptionsOf, isPlainHttpAllowed } from "../core/transport.ts";
 import { exchangeCode, type TokenSet } from "../core/token.ts";
 import { encodeBase64Url } from "./_base64url.ts";
 import { readCookie, serializeCookie } from "./_cookies.ts";
@@ -491,13 +491,7 @@ class Helpers implements AuthHelpers {
   }
 
   #http(): HttpOptions {
-    const { fetch, signal, timeout, maxResponseBytes } = this.#options;
-    return {
-      ...(fetch === undefined ? {} : { fetch }),
-      ...(signal === undefined ? {} : { signal }),
-      ...(timeout === undefined ? {} : { timeout }),
-      ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
-    };
+    return httpOptionsOf(this.#options);
   }
 }
 
