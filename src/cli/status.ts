@@ -2,6 +2,7 @@
 import { parseArgs, str, UsageError } from "./_args.ts";
 import { type Profile, readConfig } from "./_config.ts";
 import { FileTokenStore } from "../store/file_store.ts";
+import { profileBinding } from "../store/profiles.ts";
 import { localState } from "./_profile.ts";
 import { EXIT } from "./_errors.ts";
 import { shown } from "./_text.ts";
@@ -57,7 +58,10 @@ export async function runStatus(
   const { home, profile: name, store } = localState(io, options.profile);
   const config = await readConfig(home, io.err);
   const profile = config.profiles[name];
-  const tokens = await store.load();
+  // Tokens of another sign-in (another client or server) are not this
+  // profile's: they read as signed out.
+  const tokens =
+    await (profile ? store.withBinding(profileBinding(profile)) : store).load();
   const now = io.now();
   if (io.debugging) debugSources(io, name, options.profile, home, profile);
   // Expired with no refresh token: nothing can renew it, sign in again.
@@ -171,6 +175,7 @@ async function runStatusAll(options: StatusOptions, io: Io): Promise<number> {
         home,
         profile: name,
         onWarning: io.err,
+        binding: profileBinding(profile),
       })
         .load();
     } catch (err) {

@@ -63,10 +63,16 @@ function verdict(
 ): number | undefined {
   if (IS_WINDOWS) return undefined;
   const uid = currentUid();
-  if (uid !== null && info.uid !== null && info.uid !== uid) {
+  // As OpenSSH: root may own the state folder and config.json (set up by an
+  // administrator), never the tokens.
+  const owner = info.uid;
+  if (
+    uid !== null && owner !== null && owner !== uid &&
+    !(owner === 0 && privacy === "shared")
+  ) {
     throw new TokenStoreError(
       "unsafe_permissions",
-      `${path} belongs to another user (uid ${info.uid}); refusing to trust it`,
+      `${path} belongs to another user (uid ${owner}); refusing to trust it`,
       {
         path,
         hint: `if it is yours, run: chown ${uid} ${quote(path)} && chmod ${

@@ -208,3 +208,29 @@ Deno.test("LOOKER_OAUTH_LOCK_TIMEOUT that is not a number of seconds is a usage 
   }
   assert.equal(looker.emulator.stats.refreshes, 0);
 });
+
+Deno.test("a token file saved for another client or server than the profile names: status, status --all and api say signed out (exit 3), nothing is sent", async () => {
+  await using t = await tempHome();
+  await using looker = await startLooker();
+  await signIn(t, looker);
+  const file = JSON.parse(await Deno.readTextFile(t.tokenFile()));
+  assert.equal(file.clientId, looker.clientId, "login binds the token file");
+  for (
+    const other of [{ clientId: "another-client" }, { server: "https://x" }]
+  ) {
+    await Deno.writeTextFile(
+      t.tokenFile(),
+      JSON.stringify({ ...file, ...other }),
+    );
+    const before = looker.emulator.stats.apiCalls;
+    for (const args of [["status", "--json"], ["api", "/user"]]) {
+      const run = await cli(args, { home: t.home });
+      assert.equal(run.code, 3, `${args.join(" ")}: ${run.stderr}`);
+      const about = lines(run.stderr).filter((l) => l.includes(t.tokenFile()));
+      assert.equal(about.length, 1, run.stderr);
+    }
+    const all = await cli(["status", "--all", "--json"], { home: t.home });
+    assert.equal(JSON.parse(all.stdout)[0].signedIn, false, all.stdout);
+    assert.equal(looker.emulator.stats.apiCalls, before);
+  }
+});

@@ -872,3 +872,56 @@ Deno.test({
     assert.equal(await Deno.readTextFile(target), "keep me");
   },
 });
+
+Deno.test({
+  name:
+    "FileTokenStore trusts a root-owned state folder (as OpenSSH does), never a root-owned tokens/ for another user",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    // Run as nobody in a child, against a folder root owns.
+    await using t = await tempHome();
+    const home = `${t.home}/state`;
+    await Deno.mkdir(`${home}/tokens`, { recursive: true, mode: 0o755 });
+    await Deno.chmod(home, 0o755);
+    await Deno.chmod(t.home, 0o755);
+    const script = `${t.home}/probe.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { FileTokenStore } from ${JSON.stringify(STORE_MODULE)};
+try {
+  new FileTokenStore({ home: Deno.args[0] }).loadSync();
+  console.log("trusted");
+} catch (err) {
+  console.log(err.code + " " + err.path);
+}
+`,
+    );
+    const run = await new Deno.Command("setpriv", {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        Deno.execPath(),
+        "run",
+        "--no-check",
+        "--allow-read",
+        "--allow-sys=uid",
+        "--no-config",
+        script,
+        home,
+      ],
+      env: {
+        DENO_DIR: Deno.env.get("DENO_DIR") ??
+          `${Deno.env.get("HOME")}/.cache/deno`,
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(run.stdout).trim();
+    assert.equal(
+      out,
+      `unsafe_permissions ${home}/tokens`,
+      new TextDecoder().decode(run.stderr),
+    );
+  },
+});
