@@ -188,6 +188,22 @@ function session(
   });
 }
 
+/** A session of the test app on a server that is not the emulator. */
+function plainSession(
+  server: AuthServer,
+  store: TokenStore,
+  extra: Partial<TokenSessionOptions> = {},
+): TokenSession {
+  return new TokenSession({
+    server,
+    clientId: CLIENT_ID,
+    redirectUri: REDIRECT,
+    store,
+    now: () => NOW,
+    ...extra,
+  });
+}
+
 const fails = failsHiding([ACCESS, REFRESH]);
 
 /**
@@ -501,14 +517,7 @@ Deno.test("TokenSession.fetch() does not carry the token across a redirect to an
     tokenEndpoint: `${api.base}/token`,
   });
   const store = new MemoryTokenStore(initial(10 * 60_000));
-  const s = new TokenSession({
-    server: generic,
-    clientId: CLIENT_ID,
-    redirectUri: REDIRECT,
-    store,
-    now: () => NOW,
-    apiUrl: api.base,
-  });
+  const s = plainSession(generic, store, { apiUrl: api.base });
   const response = await s.fetch("/api/4.0/moved");
   await response.body?.cancel();
   assert.equal(
@@ -676,13 +685,7 @@ Deno.test("TokenSession.signOut() on a server without revocation forgets the tok
     tokenEndpoint: "https://id.example.com/token",
   });
   const store = new MemoryTokenStore(initial(10 * 60_000));
-  const s = new TokenSession({
-    server: generic,
-    clientId: CLIENT_ID,
-    redirectUri: REDIRECT,
-    store,
-    now: () => NOW,
-  });
+  const s = plainSession(generic, store);
   assert.deepEqual(await s.signOut(), {
     revoked: false,
     outcome: "not_offered",
