@@ -6,7 +6,12 @@
  */
 import type { HttpOptions } from "../core/http_options.ts";
 import { OAuthError } from "../core/errors.ts";
-import { boundedFetch, isTokenText, lookerApiBase } from "../core/transport.ts";
+import {
+  bearerHeader,
+  boundedFetch,
+  isTokenText,
+  lookerApiBase,
+} from "../core/transport.ts";
 import { lookerApiError } from "./api_error.ts";
 
 /** An OAuth client app as Looker stores it. */
@@ -115,7 +120,7 @@ export async function registerLookerApp(
     );
   }
   const auth = {
-    authorization: `Bearer ${token}`,
+    authorization: bearerHeader(token),
     "content-type": "application/json",
     accept: "application/json",
   };

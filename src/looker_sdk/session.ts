@@ -20,6 +20,7 @@ import type {
 import { OAuthError } from "../core/errors.ts";
 import type { TokenSession } from "../core/session.ts";
 import type { TokenSet } from "../core/token.ts";
+import { bearerHeader } from "../core/transport.ts";
 import type { OpenProfileOptions } from "../store/profiles.ts";
 
 /** Options for the {@linkcode LookerSdkSession} constructor. */
@@ -202,7 +203,7 @@ export class LookerSdkSession implements IAuthSession {
     this.#remember(tokens);
     props.headers = {
       ...props.headers,
-      Authorization: `Bearer ${tokens.accessToken}`,
+      Authorization: bearerHeader(tokens.accessToken),
     };
     if (this.#init) Object.assign(props, this.#init);
     return props;

@@ -2,6 +2,9 @@
 // tokens of a `looker-oauth login`, refreshing only through the session.
 import assert from "node:assert/strict";
 import { Looker40SDK } from "@looker/sdk";
+import { lookerServer } from "../../src/core/server.ts";
+import { TokenSession } from "../../src/core/session.ts";
+import { MemoryTokenStore } from "../../src/core/store.ts";
 import { LookerSdkSession } from "../../src/looker_sdk/mod.ts";
 import { oauthErrorWith } from "../_errors.ts";
 import {
@@ -140,4 +143,33 @@ Deno.test("LookerSdkSession refuses sudo: it needs an API3 key", async () => {
   });
   await assert.rejects(session.login(42), oauthErrorWith("unsupported"));
   assert.equal(session.isSudo(), false);
+});
+
+Deno.test("LookerSdkSession refuses a stored access token no header can carry (login_required) and sends nothing", async () => {
+  await using api = serveRecording(() => Response.json({ id: "1" }));
+  for (const accessToken of ["a\r\nX-Injected: 1", "a\u0000", "a\x1b[2J"]) {
+    const session = new LookerSdkSession({
+      session: new TokenSession({
+        server: lookerServer({ lookerUrl: api.base, apiUrl: api.base }),
+        clientId: "looker-oauth",
+        store: new MemoryTokenStore({
+          accessToken,
+          tokenType: "bearer",
+          expiresAt: Date.now() + 3600_000,
+        }),
+      }),
+      apiUrl: api.base,
+    });
+    await assert.rejects(
+      session.authenticate(
+        {
+          method: "GET",
+          url: `${api.base}/api/4.0/user`,
+          headers: {},
+        } as unknown as Parameters<LookerSdkSession["authenticate"]>[0],
+      ),
+      oauthErrorWith("login_required"),
+    );
+  }
+  assert.equal(api.requests.length, 0);
 });
