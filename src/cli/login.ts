@@ -2,6 +2,7 @@
 import { discover, lookerServer } from "../core/server.ts";
 import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
+import { decodeBase64Url } from "../core/base64url.ts";
 import { MemoryTokenStore, type TokenStore } from "../core/store.ts";
 import type { TokenSet } from "../core/token.ts";
 import { LoginError } from "../loopback/errors.ts";
@@ -577,15 +578,10 @@ async function whoIsSignedIn(
   // For display only: the ID token was validated at the exchange.
   const payload = tokens.idToken?.split(".")[1];
   if (!payload) return undefined;
+  const bytes = decodeBase64Url(payload);
+  if (!bytes) return undefined;
   try {
-    const claims = JSON.parse(
-      new TextDecoder().decode(
-        Uint8Array.from(
-          atob(payload.replace(/-/g, "+").replace(/_/g, "/")),
-          (c) => c.charCodeAt(0),
-        ),
-      ),
-    );
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
     return {
       ...(typeof claims.sub === "string" ? { id: claims.sub } : {}),
       ...(typeof claims.name === "string" ? { displayName: claims.name } : {}),

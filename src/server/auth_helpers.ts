@@ -16,7 +16,7 @@ import { TokenSession } from "../core/session.ts";
 import type { TokenStore } from "../core/store.ts";
 import { httpOptionsOf, isPlainHttpAllowed } from "../core/transport.ts";
 import { exchangeCode, type TokenSet } from "../core/token.ts";
-import { encodeBase64Url } from "./_base64url.ts";
+import { encodeBase64Url } from "../core/base64url.ts";
 import { readCookie, serializeCookie } from "./_cookies.ts";
 import { baseHeaders, errorResponse } from "./_pages.ts";
 import { SignInError } from "./errors.ts";

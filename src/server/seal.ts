@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { decodeBase64Url, encodeBase64Url } from "./_base64url.ts";
+import { decodeBase64Url, encodeBase64Url } from "../core/base64url.ts";
 import { SignInError } from "./errors.ts";
 
 /** The fewest bytes a cookie secret may have. */

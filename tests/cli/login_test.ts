@@ -186,6 +186,8 @@ Deno.test("login --issuer against oidc-provider: discovery, any-port 127.0.0.1 r
   assert.equal(login.code, 0, login.stderr);
   assert.equal(login.stdout, "");
   assert.match(login.stderr, new RegExp(`Signed in to ${op.issuer}`));
+  // Who signed in is read from the ID token's claims (its subject).
+  assert.match(login.stderr, / as [^\s<]+\./);
   // The redirect went to 127.0.0.1 on a port the receiver chose.
   const url = urlIn(login.stderr);
   const redirect = new URL(url.searchParams.get("redirect_uri")!);

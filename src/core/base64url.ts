@@ -1,5 +1,7 @@
 // base64url without padding (RFC 4648 §5), on btoa/atob so that it runs on
-// every platform the pure entry points support.
+// every platform the pure entry points support. Shared inside the package
+// (the server helpers' ids and seals, the CLI's display of an ID token's
+// claims), not part of the public API: src/core/mod.ts does not export it.
 
 /** Encodes bytes as base64url without padding. */
 export function encodeBase64Url(bytes: Uint8Array): string {
@@ -13,7 +15,10 @@ export function encodeBase64Url(bytes: Uint8Array): string {
   );
 }
 
-/** Decodes base64url (padding optional); `undefined` when malformed. */
+/**
+ * Decodes base64url without padding; `undefined` when malformed (any
+ * character outside the alphabet, `=` included, or an impossible length).
+ */
 export function decodeBase64Url(
   text: string,
 ): Uint8Array<ArrayBuffer> | undefined {
