@@ -15,6 +15,11 @@ export interface Size {
 export interface PageFigures {
   /** examples/browser/app.ts and everything it imports. */
   page: Size;
+  /**
+   * The same script with oauth4webapi left external: the page's own code and
+   * this library's, without the checks oauth4webapi makes.
+   */
+  own: Size;
   /** @looker/sdk-rtl's OAuthSession, BrowserTransport, BrowserCryptoHash. */
   sdkRtl: Size;
   /** page ÷ sdkRtl, gzipped. */
@@ -35,13 +40,27 @@ export async function benchPage(): Promise<PageFigures> {
   );
   const dir = await Deno.makeTempDir({ prefix: "looker-oauth-page-" });
   try {
-    const size = async (entry: string, out: string): Promise<Size> => {
-      const code = await bundle(entry, `${dir}/${out}`);
+    const size = async (
+      entry: string,
+      out: string,
+      extra: string[] = [],
+    ): Promise<Size> => {
+      const code = await bundle(entry, `${dir}/${out}`, extra);
       return { minified: code.length, gzip: await gzipSize(code) };
     };
     const page = await size("examples/browser/app.ts", "page.min.js");
+    const own = await size("examples/browser/app.ts", "page-own.min.js", [
+      "--external",
+      "oauth4webapi",
+    ]);
     const sdkRtl = await size("bench/_sdk_rtl_browser.ts", "sdk-rtl.min.js");
-    const figures = { page, sdkRtl, ratio: page.gzip / sdkRtl.gzip, command };
+    const figures = {
+      page,
+      own,
+      sdkRtl,
+      ratio: page.gzip / sdkRtl.gzip,
+      command,
+    };
     const row = (name: string, f: Size) =>
       say(
         `  ${name.padEnd(48)} ${String(f.minified).padStart(6)} B min  ${
@@ -49,6 +68,7 @@ export async function benchPage(): Promise<PageFigures> {
         } B min+gz`,
       );
     row("example page's script (examples/browser/app.ts)", page);
+    row("… with oauth4webapi external (own code only)", own);
     row("@looker/sdk-rtl OAuthSession + BrowserTransport", sdkRtl);
     say(`  ratio (min+gz): ${figures.ratio.toFixed(2)}×`);
     return figures;

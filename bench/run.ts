@@ -246,6 +246,13 @@ function rows(r: Results): Row[] {
       target: "(reference)",
       verdict: "—",
     });
+    out.push({
+      figure:
+        "… the same with oauth4webapi external (the page's and the library's own code)",
+      measured: `${r.page.own.gzip.toLocaleString("en-US")} B`,
+      target: "(reference)",
+      verdict: "—",
+    });
   } else if (broken("page")) out.push(brokenRow("browser example's script"));
   if (r.core) {
     for (const row of r.core) {
@@ -486,6 +493,12 @@ sends with and the \`BrowserCryptoHash\` it needs for PKCE).
 | bundle | min (B) | min+gz (B) |
 |---|---|---|
 ${row("examples/browser/app.ts", p.page)}
+${
+      row(
+        "… with oauth4webapi external (the page's and the library's own code)",
+        p.own,
+      )
+    }
 ${
       row(
         "@looker/sdk-rtl OAuthSession + BrowserTransport + BrowserCryptoHash",
