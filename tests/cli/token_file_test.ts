@@ -141,10 +141,14 @@ Deno.test({
     await using holder = spawnCli(["token"], { home: t.home });
     const pid = holder.child.pid;
     try {
-      // Wait until it holds the lock (Linux lists it in /proc/locks).
+      // Wait until it holds the lock (Linux lists it in /proc/locks) and has
+      // written its pid there: stopped in between, it would name nobody.
       const ino = (await Deno.stat(lockFile)).ino!;
       const deadline = Date.now() + 15_000;
-      while (!(await holdsFlock(pid, ino))) {
+      while (
+        !(await holdsFlock(pid, ino)) ||
+        (await Deno.readTextFile(lockFile)).trim() !== String(pid)
+      ) {
         if (Date.now() > deadline) {
           assert.fail("the holder never took the lock");
         }
