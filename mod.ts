@@ -35,7 +35,6 @@
 export * from "./src/core/mod.ts";
 export * from "./src/loopback/errors.ts";
 export {
-  assertBrowserSafeUrl,
   openBrowser,
   type OpenBrowserOptions,
 } from "./src/loopback/browser.ts";
@@ -44,13 +43,19 @@ export * from "./src/loopback/login.ts";
 export * from "./src/store/errors.ts";
 export * from "./src/store/home.ts";
 export * from "./src/store/file_store.ts";
-export * from "./src/store/ca_file.ts";
-export * from "./src/store/profiles.ts";
+export { caFileFetch } from "./src/store/ca_file.ts";
+export {
+  openProfile,
+  type OpenProfileOptions,
+  type Profile,
+  type ProfileSession,
+  type ProfileUser,
+} from "./src/store/profiles.ts";
 export {
   LookerApiError,
   type LookerApiErrorCode,
 } from "./src/looker/api_error.ts";
-export * from "./src/looker/api.ts";
+export { currentLookerUser, type LookerUser } from "./src/looker/api.ts";
 export * from "./src/looker/versions.ts";
 export * from "./src/looker/register.ts";
-export * from "./src/looker/http.ts";
+export { politeFetch, type PoliteFetchOptions } from "./src/looker/http.ts";

@@ -45,7 +45,14 @@ export * from "./server.ts";
 export * from "./pkce.ts";
 export * from "./authorization.ts";
 export * from "./callback.ts";
-export * from "./token.ts";
+export {
+  type CodeExchange,
+  exchangeCode,
+  refreshTokens,
+  type TokenRefresh,
+  type TokenRequestOptions,
+  type TokenSet,
+} from "./token.ts";
 export * from "./revoke.ts";
 export * from "./store.ts";
 export * from "./session.ts";

@@ -23,7 +23,7 @@ import type { AuthServer } from "./server.ts";
  * response arrived, plus `expires_in` seconds. A server's clock is never
  * consulted, so clock skew between machines does not matter. Without
  * `expires_in`, the lifetime is assumed to be
- * {@linkcode DEFAULT_EXPIRES_IN} seconds (a 401 still triggers a refresh).
+ * 3600 seconds, an hour (a 401 still triggers a refresh).
  * A negative or non-numeric `expires_in` is an invalid response, and so is
  * one too large for a `Date` to hold the expiry.
  */

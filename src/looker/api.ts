@@ -19,7 +19,7 @@ export const LOOKER_API_VERSION = "4.0";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { lookerApiPath } from "@looker-oauth/pkce";
+ * import { lookerApiPath } from "./api.ts";
  *
  * assert.equal(lookerApiPath("/user"), "/api/4.0/user");
  * assert.equal(lookerApiPath("/api/versions"), "/api/versions");

@@ -23,7 +23,8 @@ const UNSAFE = /[\s\u0000-\u001f\u007f`$;|<>\\"'(){}^!]/u;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { assertBrowserSafeUrl, LoginError } from "@looker-oauth/pkce";
+ * import { assertBrowserSafeUrl } from "./browser.ts";
+ * import { LoginError } from "./errors.ts";
  *
  * assertBrowserSafeUrl("https://example.looker.com/auth?client_id=x");
  * assert.throws(

@@ -19,7 +19,7 @@ import { OAuthError } from "../core/errors.ts";
  *
  * @example
  * ```ts ignore
- * import { caFileClient } from "@looker-oauth/pkce";
+ * import { caFileClient } from "./ca_file.ts";
  *
  * const client = await caFileClient("/etc/ssl/corp-ca.pem");
  * const res = await fetch("https://looker.corp.example/api/versions", { client });

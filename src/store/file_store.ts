@@ -26,7 +26,7 @@ import {
 const PROFILE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** A token file is a few KB; anything bigger is not one. */
-export const MAX_TOKEN_FILE_BYTES: number = 1024 * 1024;
+const MAX_TOKEN_FILE_BYTES: number = 1024 * 1024;
 
 /**
  * The sign-in a token file belongs to: saved with the tokens and checked on

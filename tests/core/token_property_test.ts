@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   type AuthServer,
-  DEFAULT_EXPIRES_IN,
   exchangeCode,
   lookerServer,
   type OAuthError,
@@ -14,6 +13,7 @@ import {
   refreshTokens,
   type TokenSet,
 } from "../../src/core/mod.ts";
+import { DEFAULT_EXPIRES_IN } from "../../src/core/token.ts";
 import {
   assertWellFormedOAuthError,
   base64url,

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   type AuthServer,
-  DEFAULT_EXPIRES_IN,
   exchangeCode,
   lookerServer,
   OAuthError,
@@ -9,6 +8,7 @@ import {
   refreshTokens,
   type TokenSet,
 } from "../../src/core/mod.ts";
+import { DEFAULT_EXPIRES_IN } from "../../src/core/token.ts";
 import { failsHiding } from "../_errors.ts";
 import { closedPort } from "../_ports.ts";
 import {
