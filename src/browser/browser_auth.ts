@@ -63,6 +63,7 @@ export interface BrowserAuthOptions extends HttpOptions {
  * ```ts ignore
  * import { BrowserAuth } from "@looker-oauth/pkce/browser";
  *
+ * declare const signInButton: HTMLButtonElement;
  * const auth = new BrowserAuth({
  *   lookerUrl: "https://example.looker.com",
  *   apiUrl: "https://example.looker.com:19999",

@@ -149,6 +149,7 @@ export async function beginSignIn(
  * ```ts ignore
  * import { lookerServer, signIn } from "@looker-oauth/pkce/browser";
  *
+ * declare const button: HTMLButtonElement;
  * const server = lookerServer({ lookerUrl: "https://example.looker.com" });
  * button.onclick = () => signIn(server, { clientId: "my-app" });
  * ```

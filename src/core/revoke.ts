@@ -46,8 +46,14 @@ export interface TokenRevocation extends HttpOptions {
  *
  * @example
  * ```ts ignore
- * import { revokeTokens } from "@looker-oauth/pkce/core";
+ * import {
+ *   type AuthServer,
+ *   revokeTokens,
+ *   type TokenSet,
+ * } from "@looker-oauth/pkce/core";
  *
+ * declare const server: AuthServer; // lookerServer(), oauthServer() or discover()
+ * declare const tokens: TokenSet; // from exchangeCode()
  * await revokeTokens(server, { clientId: "my-app", tokens });
  * ```
  */

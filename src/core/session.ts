@@ -54,8 +54,15 @@ export interface TokenSessionOptions extends HttpOptions {
  *
  * @example
  * ```ts ignore
- * import { MemoryTokenStore, TokenSession } from "@looker-oauth/pkce/core";
+ * import {
+ *   type AuthServer,
+ *   MemoryTokenStore,
+ *   type TokenSet,
+ *   TokenSession,
+ * } from "@looker-oauth/pkce/core";
  *
+ * declare const server: AuthServer; // lookerServer(), oauthServer() or discover()
+ * declare const tokens: TokenSet; // from exchangeCode()
  * const session = new TokenSession({
  *   server,
  *   clientId: "my-app",

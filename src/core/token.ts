@@ -93,8 +93,15 @@ export interface CodeExchange extends TokenRequestOptions {
  *
  * @example
  * ```ts ignore
- * import { exchangeCode } from "@looker-oauth/pkce/core";
+ * import {
+ *   type AuthServer,
+ *   exchangeCode,
+ *   type PendingAuthorization,
+ * } from "@looker-oauth/pkce/core";
  *
+ * declare const server: AuthServer;
+ * declare const pending: PendingAuthorization; // from startAuthorization()
+ * declare const code: string; // from parseCallback()
  * const tokens = await exchangeCode(server, {
  *   clientId: "my-app",
  *   redirectUri: pending.redirectUri,
@@ -183,8 +190,14 @@ export interface TokenRefresh extends TokenRequestOptions {
  *
  * @example
  * ```ts ignore
- * import { refreshTokens } from "@looker-oauth/pkce/core";
+ * import {
+ *   type AuthServer,
+ *   refreshTokens,
+ *   type TokenSet,
+ * } from "@looker-oauth/pkce/core";
  *
+ * declare const server: AuthServer;
+ * declare const tokens: TokenSet; // with a refresh token
  * const next = await refreshTokens(server, {
  *   clientId: "my-app",
  *   tokens,

@@ -160,6 +160,11 @@ export interface LookerEmulatorOptions {
  *
  * @example
  * ```ts ignore
+ * import type { TokenSession } from "@looker-oauth/pkce";
+ * import type { LookerEmulator } from "./looker_emulator.ts";
+ *
+ * declare const looker: LookerEmulator; // the session signs in here
+ * declare const session: TokenSession; // with an expired access token
  * await session.getAccessToken();
  * console.log(looker.stats.refreshes); // 1
  * ```

@@ -53,8 +53,10 @@ const DENY = /\b(deny|decline|cancel|abort|reject|no)\b/i;
  *
  * @example
  * ```ts ignore
+ * import type { PendingAuthorization } from "@looker-oauth/pkce/core";
  * import { browse } from "./user_agent.ts";
  *
+ * declare const pending: PendingAuthorization; // from startAuthorization()
  * const page = await browse(pending.url, { decision: "approve" });
  * console.log(page.status);
  * ```

@@ -56,8 +56,9 @@ export interface LookerUser {
  *
  * @example
  * ```ts ignore
- * import { currentLookerUser } from "@looker-oauth/pkce";
+ * import { currentLookerUser, type TokenSession } from "@looker-oauth/pkce";
  *
+ * declare const session: TokenSession; // signed in to a Looker
  * const me = await currentLookerUser(session);
  * console.log(me.display_name, me.email);
  * ```

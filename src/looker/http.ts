@@ -50,8 +50,16 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
  *
  * @example
  * ```ts ignore
- * import { politeFetch, TokenSession } from "@looker-oauth/pkce";
+ * import {
+ *   type AuthServer,
+ *   politeFetch,
+ *   TokenSession,
+ *   type TokenStore,
+ * } from "@looker-oauth/pkce";
  *
+ * declare const server: AuthServer;
+ * declare const clientId: string;
+ * declare const store: TokenStore;
  * const fetch = politeFetch({ appId: "my-tool/1.2.0", timeout: 120_000 });
  * const session = new TokenSession({ server, clientId, store, fetch });
  * ```

@@ -89,10 +89,21 @@ interface Outcome {
  *
  * @example
  * ```ts ignore
- * import { startLoopbackReceiver } from "@looker-oauth/pkce";
+ * import {
+ *   type AuthServer,
+ *   exchangeCode,
+ *   parseCallback,
+ *   startLoopbackReceiver,
+ * } from "@looker-oauth/pkce";
  *
+ * declare const server: AuthServer;
+ * declare const clientId: string;
+ * const redirectUri = "http://localhost:8080/callback";
+ * // state and codeVerifier: from startAuthorization(), as the URL opened
+ * declare const state: string;
+ * declare const codeVerifier: string;
  * await using receiver = await startLoopbackReceiver({
- *   redirectUri: "http://localhost:8080/callback",
+ *   redirectUri,
  *   parse: (url) => parseCallback(server, url, { state }),
  *   finish: (code) => exchangeCode(server, { clientId, redirectUri, code, codeVerifier }),
  * });

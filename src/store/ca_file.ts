@@ -69,8 +69,16 @@ export async function caFileClient(path: string): Promise<Deno.HttpClient> {
  *
  * @example
  * ```ts ignore
- * import { caFileFetch, TokenSession } from "@looker-oauth/pkce";
+ * import {
+ *   type AuthServer,
+ *   caFileFetch,
+ *   TokenSession,
+ *   type TokenStore,
+ * } from "@looker-oauth/pkce";
  *
+ * declare const server: AuthServer;
+ * declare const clientId: string;
+ * declare const store: TokenStore;
  * const fetch = await caFileFetch("/etc/ssl/corp-ca.pem");
  * const session = new TokenSession({ server, clientId, store, fetch });
  * ```

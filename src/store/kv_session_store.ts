@@ -84,8 +84,10 @@ interface Lease {
  *
  * @example Two instances sharing one database file
  * ```ts ignore
+ * import type { TokenSet } from "@looker-oauth/pkce/core";
  * import { KvSessionStore } from "@looker-oauth/pkce/kv";
  *
+ * declare const tokens: TokenSet; // from the sign-in
  * await using a = new KvSessionStore({ path: "./sessions.sqlite" });
  * await using b = new KvSessionStore({ path: "./sessions.sqlite" });
  * await a.set("k", { tokens, createdAt: Date.now(), expiresAt: Date.now() + 60_000 });
