@@ -1,6 +1,7 @@
 // `looker-oauth status`: who is signed in, where, and until when. Offline.
 import { parseArgs, str, UsageError } from "./_args.ts";
 import { type Profile, readConfig } from "./_config.ts";
+import type { TokenSet } from "../core/token.ts";
 import { FileTokenStore } from "../store/file_store.ts";
 import { profileBinding } from "../store/profiles.ts";
 import { localState } from "./_profile.ts";
@@ -84,13 +85,7 @@ export async function runStatus(
     redirectUri: profile?.redirectUri ?? null,
     user: profile?.user ?? null,
     scope: tokens?.scope ?? profile?.scope ?? null,
-    accessToken: tokens
-      ? {
-        expiresAt: new Date(tokens.expiresAt).toISOString(),
-        expiresInSeconds: Math.round((tokens.expiresAt - now) / 1000),
-        expired: tokens.expiresAt <= now,
-      }
-      : null,
+    accessToken: tokens ? accessTokenStatus(tokens, now) : null,
     refreshToken: tokens ? tokens.refreshToken !== undefined : null,
     tokenFile: store.path,
   };
@@ -154,6 +149,18 @@ export async function runStatus(
   return EXIT.ok;
 }
 
+/** The access token's expiry as `status` and `status --all` report it. */
+function accessTokenStatus(
+  tokens: TokenSet,
+  now: number,
+): { expiresAt: string; expiresInSeconds: number; expired: boolean } {
+  return {
+    expiresAt: new Date(tokens.expiresAt).toISOString(),
+    expiresInSeconds: Math.round((tokens.expiresAt - now) / 1000),
+    expired: tokens.expiresAt <= now,
+  };
+}
+
 function duration(seconds: number): string {
   if (seconds < 90) return `${seconds} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
@@ -188,13 +195,7 @@ async function runStatusAll(options: StatusOptions, io: Io): Promise<number> {
       signedIn: renewable,
       instance: instanceOf(profile),
       user: profile.user ?? null,
-      accessToken: tokens
-        ? {
-          expiresAt: new Date(tokens.expiresAt).toISOString(),
-          expiresInSeconds: Math.round((tokens.expiresAt - now) / 1000),
-          expired: tokens.expiresAt <= now,
-        }
-        : null,
+      accessToken: tokens ? accessTokenStatus(tokens, now) : null,
       refreshToken: tokens ? tokens.refreshToken !== undefined : false,
     });
   }
