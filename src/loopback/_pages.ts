@@ -5,10 +5,7 @@
 /** How a page looks. */
 export type PageKind = "success" | "failure" | "ignored";
 
-/** Escapes text for HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml } from "../core/html.ts";
 
 /** A complete response: the page and its protective headers. */
 export function page(

@@ -2,17 +2,7 @@
 // saying what went wrong and how to start again. They never echo anything
 // from the request.
 
-const ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
+import { escapeHtml } from "../core/html.ts";
 
 /** Headers every page and redirect of the helpers carries. */
 export function baseHeaders(): Headers {
