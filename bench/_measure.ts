@@ -105,7 +105,8 @@ export async function gnuTime(): Promise<string | null> {
 }
 
 /**
- * Runs one process and returns its peak resident memory in KiB.
+ * Runs one process and returns its peak resident memory in KiB (and, with
+ * GNU time, its user + system CPU time in ms).
  *
  * With GNU time: `ru_maxrss` from wait4()/getrusage, exact (the kernel's own
  * high-water mark of the process). Without it: VmHWM from /proc/<pid>/status,
@@ -114,20 +115,27 @@ export async function gnuTime(): Promise<string | null> {
  */
 export async function peakRss(
   cmd: Cmd,
-): Promise<{ kib: number; method: RssMethod }> {
+): Promise<{ kib: number; method: RssMethod; cpuMs?: number }> {
   const time = await gnuTime();
   if (time) {
     const outFile = await Deno.makeTempFile({ prefix: "bench-rss-" });
     try {
       await runOnce({
         ...cmd,
-        argv: [time, "-f", "%M", "-o", outFile, ...cmd.argv],
+        argv: [time, "-f", "%M %U %S", "-o", outFile, ...cmd.argv],
       });
-      const kib = Number((await Deno.readTextFile(outFile)).trim());
-      if (!Number.isFinite(kib) || kib <= 0) {
+      const last = (await Deno.readTextFile(outFile)).trim().split("\n").pop();
+      const [kib, user, sys] = (last ?? "").split(" ").map(Number);
+      if (!kib || !Number.isFinite(kib) || kib <= 0) {
         throw new Error(`GNU time wrote no peak RSS for ${cmd.label}`);
       }
-      return { kib, method: "getrusage" };
+      // User + system CPU (10 ms resolution): hardly moved by other load.
+      const cpuMs = ((user ?? NaN) + (sys ?? NaN)) * 1000;
+      return {
+        kib,
+        method: "getrusage",
+        ...(Number.isFinite(cpuMs) ? { cpuMs } : {}),
+      };
     } finally {
       await Deno.remove(outFile).catch(() => {});
     }

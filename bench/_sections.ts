@@ -37,12 +37,14 @@ const DENO = Deno.execPath();
  * The Looker emulator with the benchmark's app registered, auto-approving
  * (a person already signed in who accepted the app before).
  */
-function benchLooker(
+export function benchLooker(
   clientId: string,
   redirectUri: string,
+  accessTokenTtl?: number,
 ): Promise<LookerEmulator> {
   return startLookerEmulator({
     autoApprove: true,
+    ...(accessTokenTtl === undefined ? {} : { accessTokenTtl }),
     apps: [{
       client_guid: clientId,
       redirect_uri: redirectUri,
@@ -60,6 +62,8 @@ export interface Plan {
   tokenMemPairs: number;
   loginPairs: number;
   sessionRounds: number;
+  apiTimePairs: number;
+  apiMemPairs: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -304,7 +308,7 @@ export async function benchLogin(plan: Plan): Promise<LoginFigures> {
  * Runs one sign-in process: waits for the authorization URL on its stderr,
  * browses it, waits for the exit. Returns the wall time, spawn to exit.
  */
-async function loginProcess(
+export async function loginProcess(
   argv: string[],
   env: Record<string, string>,
 ): Promise<number> {

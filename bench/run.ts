@@ -10,8 +10,8 @@
  * informational: a missed target prints MISS and still exits 0; a benchmark
  * that cannot run (a command fails, a check inside fails) exits 1.
  *
- * Flags: --quick, --write, --only=token,login,bundle,page,core,session,edge,
- * --help.
+ * Flags: --quick, --write, --only=token,api,login,bundle,page,core,session,
+ * edge, --help.
  *
  * @module
  */
@@ -34,9 +34,11 @@ import {
 import { gnuTime, type Summary } from "./_measure.ts";
 import { benchPage, type PageFigures } from "./_page.ts";
 import { benchEdge, type EdgeFigures, type EdgePlan } from "./_edge.ts";
+import { type ApiFigures, benchApi, type Versus } from "./_api.ts";
 
 const SECTIONS = [
   "token",
+  "api",
   "login",
   "bundle",
   "page",
@@ -49,6 +51,8 @@ type Section = (typeof SECTIONS)[number];
 const TARGETS = {
   tokenTime: 1.2,
   tokenMemory: 1.17,
+  apiTime: 1.15,
+  apiMemory: 1.15,
   // Retired targets, still printed beside their figures as references: the
   // browser page's whole script (pageBytes) and `api` replace them.
   retiredLogin: 1.3,
@@ -152,6 +156,7 @@ async function machine(): Promise<Machine> {
 interface Results {
   load: { before: string; after: string };
   token?: TokenFigures;
+  api?: ApiFigures;
   login?: LoginFigures;
   bundle?: BundleFigures;
   page?: PageFigures;
@@ -192,6 +197,46 @@ function rows(r: Results): Row[] {
     });
   } else if (broken("token")) {
     out.push(brokenRow("`token` vs empty `deno run`"));
+  }
+  if (r.api) {
+    const a = r.api.api;
+    out.push({
+      figure: "`api /user` wall time ÷ minimal script (bench/_minimal_api.ts)",
+      measured: ratio(a.time.ratio),
+      target: `≤ ${TARGETS.apiTime}×`,
+      verdict: verdict(a.time.ratio.median <= TARGETS.apiTime),
+    });
+    out.push({
+      figure: "`api /user` peak RSS ÷ minimal script",
+      measured: `${ratio(a.memory.ratio)}; ${mibOf(a.memory.a)} vs ${
+        mibOf(a.memory.b)
+      }`,
+      target: `≤ ${TARGETS.apiMemory}×`,
+      verdict: verdict(a.memory.ratio.median <= TARGETS.apiMemory),
+    });
+    if (a.cpu) {
+      out.push({
+        figure: "`api /user` CPU (user+sys) ÷ minimal script",
+        measured: `${ratio(a.cpu.ratio)}; ${a.cpu.a.median.toFixed(0)} vs ${
+          a.cpu.b.median.toFixed(0)
+        } ms`,
+        target: "(reference)",
+        verdict: "—",
+      });
+    }
+    const g = r.api.gh;
+    out.push({
+      figure: "`token` ÷ `gh auth token` (Debian gh), wall time; peak RSS",
+      measured: g
+        ? `${ratio(g.time.ratio)}; ${g.memory.ratio.median.toFixed(3)}× (${
+          mibOf(g.memory.a)
+        } vs ${mibOf(g.memory.b)})`
+        : "(gh not installed)",
+      target: "(reference)",
+      verdict: "—",
+    });
+  } else if (broken("api")) {
+    out.push(brokenRow("`api /user` vs minimal script"));
   }
   if (r.login) {
     out.push({
@@ -341,6 +386,8 @@ function rows(r: Results): Row[] {
   return out;
 }
 
+const mibOf = (s: Summary) => `${(s.median / 1024).toFixed(1)} MiB`;
+
 function brokenRow(figure: string): Row {
   return { figure, measured: "not measured", target: "", verdict: "BROKEN" };
 }
@@ -429,6 +476,39 @@ ${markdownTable(rows(r))}
 Files Deno reads for \`token\` (its module graph, from \`deno run -L debug\`): ${t.modules.length}:
 ${t.modules.map((f) => `\`${f}\``).join(", ")}.
 `);
+  }
+  if (r.api) {
+    const a = r.api;
+    const line = (name: string, v: Versus, what: "time" | "memory" | "cpu") => {
+      const f = v[what];
+      if (!f) return "";
+      const show = what === "memory" ? mib : ms;
+      return `| ${name} | ${show(f.a)} | ${show(f.b)} | ${ratio(f.ratio)} |\n`;
+    };
+    parts.push(`## \`api /user\` with a valid token vs a minimal fetch script
+
+- A: \`${a.command}\` (signed in once with \`login\` to the Looker emulator on 127.0.0.1; access token valid a day)
+- B: \`${a.baseline}\` (bench/_minimal_api.ts: read the token file, the same \`fetch\`, print the body)
+- Every run must print the signed-in user; the emulator counts the calls and must see no refresh. Peak memory and CPU: ${
+      rssMethodText(a.rssMethod)
+    }, run separately from the timed runs
+
+| | api | minimal | ratio per pair |
+|---|---|---|---|
+${line("wall time", a.api, "time")}${line("peak RSS", a.api, "memory")}${
+      line("CPU user+sys", a.api, "cpu")
+    }
+${
+      a.gh
+        ? `For the record, \`looker-oauth token\` beside \`gh auth token\` (${a.ghVersion}, \`GH_TOKEN\` set):
+
+| | token | gh | ratio per pair |
+|---|---|---|---|
+${line("wall time", a.gh, "time")}${line("peak RSS", a.gh, "memory")}${
+          line("CPU user+sys", a.gh, "cpu")
+        }`
+        : "`gh auth token`: gh not installed.\n"
+    }`);
   }
   if (r.login) {
     const l = r.login;
@@ -620,6 +700,8 @@ async function main(): Promise<number> {
       tokenMemPairs: 6,
       loginPairs: 6,
       sessionRounds: 5,
+      apiTimePairs: 10,
+      apiMemPairs: 6,
     }
     : {
       quick: false,
@@ -627,6 +709,8 @@ async function main(): Promise<number> {
       tokenMemPairs: 20,
       loginPairs: 30,
       sessionRounds: 20,
+      apiTimePairs: 40,
+      apiMemPairs: 20,
     };
   const m = await machine();
   const started = performance.now();
@@ -664,6 +748,13 @@ async function main(): Promise<number> {
     "token with a valid cached token vs an empty Deno start",
     async () => {
       results.token = await benchToken(plan);
+    },
+  );
+  await run(
+    "api",
+    "api /user with a valid token vs a minimal fetch script (Looker emulator); token vs gh auth token",
+    async () => {
+      results.api = await benchApi(plan);
     },
   );
   await run(
