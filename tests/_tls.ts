@@ -99,3 +99,37 @@ export async function makePrivateCa(): Promise<PrivateCa> {
     [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
   };
 }
+
+/**
+ * A self-signed certificate for 127.0.0.1 as `openssl req -x509` makes it
+ * by default: a CA certificate (CA:TRUE) that the server uses as its own.
+ */
+export async function makeSelfSigned(): Promise<PrivateCa> {
+  const dir = await Deno.makeTempDir({ prefix: "looker-oauth-tls-" });
+  await openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    "self.key",
+    "-out",
+    "self.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1,DNS:localhost",
+  ]);
+  return {
+    dir,
+    caFile: `${dir}/self.pem`,
+    cert: await Deno.readTextFile(`${dir}/self.pem`),
+    key: await Deno.readTextFile(`${dir}/self.key`),
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
+}

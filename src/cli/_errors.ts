@@ -59,7 +59,7 @@ export function report(err: unknown, io: Io, command?: string): number {
   const tls = certificateProblem(err);
   if (tls) {
     io.err(`${prefix} the server's TLS certificate was refused: ${tls}`);
-    io.err(`hint: ${UNTRUSTED_CERTIFICATE_HINT}`);
+    io.err(`hint: ${certificateHint(tls)}`);
     return EXIT.failure;
   }
   if (err instanceof Error) {
@@ -101,6 +101,19 @@ export function report(err: unknown, io: Io, command?: string): number {
 /** What to do about a refused certificate (also `login`'s verify_ssl note). */
 export const UNTRUSTED_CERTIFICATE_HINT =
   "if it is signed by a private (company) CA, trust that CA's certificate for this instance: --ca-file PEM (or LOOKER_OAUTH_CA_FILE, or ca_file in looker.ini); looker-oauth never turns certificate checks off";
+
+/**
+ * What to do about the certificate problem `certificateProblem()` found. A
+ * CA certificate served as the server's own (what `openssl req -x509` makes
+ * by default) is refused by TLS even when it is trusted, so --ca-file cannot
+ * help: the certificate must be reissued.
+ */
+export function certificateHint(problem: string): string {
+  if (/CaUsedAsEndEntity/i.test(problem)) {
+    return "the server presents a CA certificate (basicConstraints CA:TRUE) as its own, which TLS refuses even when trusted: reissue the server's certificate with CA:FALSE (openssl: -addext basicConstraints=critical,CA:FALSE), signed by a CA you pass with --ca-file";
+  }
+  return UNTRUSTED_CERTIFICATE_HINT;
+}
 
 /**
  * The certificate problem behind a failed request, if that is what it was:

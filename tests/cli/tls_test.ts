@@ -4,7 +4,7 @@
 // or ca_file in looker.ini) it works, and the profile keeps the CA for
 // token, api and logout. Certificate checks are never turned off.
 import assert from "node:assert/strict";
-import { makePrivateCa } from "../_tls.ts";
+import { makePrivateCa, makeSelfSigned } from "../_tls.ts";
 import {
   cli,
   expireTokenFile,
@@ -181,4 +181,29 @@ Deno.test("login --ca-file with a missing or non-PEM file fails before anything 
     assert.match(out.stderr, /hint:/);
     assert.equal(setup.looker.emulator.stats.apiCalls, 0);
   }
+});
+
+Deno.test("login --ca-file with a self-signed CA certificate as the server's own: the hint says to reissue it with CA:FALSE, not to pass --ca-file", async () => {
+  await using t = await tempHome();
+  await using self = await makeSelfSigned();
+  await using looker = await startLooker({
+    tls: { cert: self.cert, key: self.key },
+  });
+  const out = await cli([
+    "login",
+    "--api-url",
+    looker.emulator.apiUrl,
+    "--client-id",
+    looker.clientId,
+    "--redirect-uri",
+    looker.redirectUri,
+    "--ca-file",
+    self.caFile,
+    "--timeout",
+    "30",
+  ], { home: t.home, person: scriptedPerson({ caPem: self.cert }) });
+  assert.equal(out.code, 1, out.stderr);
+  assert.match(out.stderr, /CA:FALSE/);
+  assert.doesNotMatch(out.stderr, /hint: if it is signed by a private/);
+  assert.equal(looker.emulator.stats.authorizations, 0);
 });
