@@ -7,7 +7,15 @@ import { SignInError } from "../../src/server/mod.ts";
 import type { SessionRecord } from "../../src/server/mod.ts";
 import { KvSessionStore } from "../../src/store/kv_session_store.ts";
 import { createAuthHelpers } from "../../src/server/mod.ts";
-import { appHandler, Client, signIn, startApp } from "../server/_app.ts";
+import { closedPort } from "../_ports.ts";
+import {
+  appHandler,
+  Client,
+  CLIENT_ID,
+  SECRET,
+  signIn,
+  startApp,
+} from "../server/_app.ts";
 
 async function tempKvPath(): Promise<{ path: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "kv_store_test_" });
@@ -358,4 +366,73 @@ Deno.test("sign-in helpers on KV with a read cache on both instances still refre
   for (const answer of answers) assert.equal(answer.status, 200);
   assert.equal(app.looker.stats.refreshes, 1);
   assert.equal(app.looker.stats.refreshReuses, 0);
+});
+
+Deno.test("an instance killed while its refresh request is in flight: another instance takes over once the lease expires and the session stays usable (Looker without rotation)", async () => {
+  await using tmp = await tempKvPath();
+  await using store = new KvSessionStore({ path: tmp.path, pollMs: 10 });
+  await using app = await startApp({ store }, { rotateRefreshTokens: false });
+  const client = new Client();
+  await signIn(client, app.base);
+  const cookie = `looker_oauth_session=${
+    client.cookie(app.base, "looker_oauth_session")
+  }`;
+  // The first refresh's answer never arrives: its instance dies waiting.
+  let held = false;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  app.looker.tokenResponseFilter = async (response, grantType) => {
+    if (grantType !== "refresh_token" || held) return response;
+    held = true;
+    await released; // until its instance is dead
+    return response;
+  };
+  const port = closedPort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--unstable-kv",
+      "-A",
+      new URL("./_kv_instance.ts", import.meta.url).pathname,
+      String(port),
+      JSON.stringify({
+        lookerUrl: app.looker.lookerUrl,
+        apiUrl: app.looker.apiUrl,
+        clientId: CLIENT_ID,
+        redirectUri: app.redirectUri,
+        secret: SECRET,
+        kvPath: tmp.path,
+        leaseMs: 1000,
+      }),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  assert.equal(
+    new TextDecoder().decode((await reader.read()).value).trim(),
+    "ready",
+  );
+  reader.releaseLock();
+  await child.stdout.cancel();
+
+  app.looker.expireAccessTokens();
+  // Instance A takes the lease and sends the refresh, which hangs.
+  const stuck = fetch(`http://127.0.0.1:${port}/`, { headers: { cookie } })
+    .then((r) => r.body?.cancel(), () => {});
+  const deadline = Date.now() + 10_000;
+  while (app.looker.stats.refreshes === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(app.looker.stats.refreshes, 1);
+  child.kill("SIGKILL");
+  await child.status;
+  await stuck;
+  release();
+
+  // Instance B (this process) waits out A's lease, then refreshes itself.
+  const answer = await (await client.fetch(`${app.base}/`)).json();
+  assert.equal(answer.status, 200);
+  assert.equal(answer.user.display_name, "Ada Lovelace");
+  assert.equal(app.looker.stats.refreshes, 2);
 });
