@@ -8,6 +8,7 @@ import { isOAuthError, OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
 import {
   assertClientId,
+  assertTokenOrigin,
   bearerHeader,
   httpOptionsOf,
   isPlainHttpAllowed,
@@ -249,12 +250,7 @@ export class TokenSession {
           : "a relative path needs an apiUrl",
       );
     }
-    if (this.#apiUrl && url.origin !== this.#apiUrl.origin) {
-      throw new OAuthError(
-        "invalid_argument",
-        `refusing to send the access token to ${url.origin}; it belongs to ${this.#apiUrl.origin}`,
-      );
-    }
+    if (this.#apiUrl) assertTokenOrigin(url, this.#apiUrl.origin);
     if (
       url.protocol !== "https:" &&
       !isPlainHttpAllowed(url, this.#options.server.allowInsecureHttp)

@@ -349,6 +349,30 @@ export function bearerHeader(token: string): string {
   return `Bearer ${token}`;
 }
 
+/**
+ * Refuses a request that would carry an access token to another origin than
+ * `owner`, the origin it belongs to.
+ *
+ * @throws {OAuthError} `invalid_argument` for another origin, or for a
+ *   `target` that is not an absolute URL.
+ */
+export function assertTokenOrigin(target: string | URL, owner: string): void {
+  let origin: string | undefined;
+  try {
+    origin = (target instanceof URL ? target : new URL(target)).origin;
+  } catch {
+    origin = undefined;
+  }
+  if (origin !== owner) {
+    throw new OAuthError(
+      "invalid_argument",
+      `refusing to send the access token to ${
+        origin ?? "an invalid URL"
+      }; it belongs to ${owner}`,
+    );
+  }
+}
+
 /** Throws unless `clientId` is a non-empty string. */
 export function assertClientId(clientId: unknown): asserts clientId is string {
   if (typeof clientId !== "string" || clientId.trim() === "") {

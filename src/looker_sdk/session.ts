@@ -20,7 +20,7 @@ import type {
 import { OAuthError } from "../core/errors.ts";
 import type { TokenSession } from "../core/session.ts";
 import type { TokenSet } from "../core/token.ts";
-import { bearerHeader } from "../core/transport.ts";
+import { assertTokenOrigin, bearerHeader } from "../core/transport.ts";
 import type { OpenProfileOptions } from "../store/profiles.ts";
 
 /** Options for the {@linkcode LookerSdkSession} constructor. */
@@ -185,20 +185,7 @@ export class LookerSdkSession implements IAuthSession {
    *   out or the refresh was refused.
    */
   async authenticate(props: IRequestProps): Promise<IRequestProps> {
-    let origin: string | undefined;
-    try {
-      origin = new URL(props.url).origin;
-    } catch {
-      origin = undefined;
-    }
-    if (origin !== this.#origin) {
-      throw new OAuthError(
-        "invalid_argument",
-        `refusing to send the access token to ${
-          origin ?? "an invalid URL"
-        }; it belongs to ${this.#origin}`,
-      );
-    }
+    assertTokenOrigin(props.url, this.#origin);
     const tokens = await this.#session.getTokens();
     this.#remember(tokens);
     props.headers = {
