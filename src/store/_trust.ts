@@ -10,6 +10,7 @@
 //
 // Windows has no such mode bits and Deno exposes no owner there: no check.
 import { TokenStoreError } from "./errors.ts";
+import { chmod, type FsSteps, runAsync, stat } from "./_fs_steps.ts";
 
 const IS_WINDOWS = Deno.build.os === "windows";
 
@@ -122,39 +123,32 @@ function cannotTighten(path: string, mode: number, err: unknown) {
  *
  * @throws {TokenStoreError} `unsafe_permissions`.
  */
-export async function trust(
+export function* trustSteps(
   path: string,
   info: Deno.FileInfo,
   kind: Kind,
   warn: (message: string) => void,
   privacy: Privacy = "secret",
-): Promise<void> {
+): FsSteps<void> {
   const mode = verdict(path, info, kind, privacy);
   if (mode === undefined) return;
   try {
-    await Deno.chmod(path, mode);
+    yield* chmod(path, mode);
   } catch (err) {
     throw cannotTighten(path, mode, err);
   }
   tightened(path, info, mode, warn);
 }
 
-/** {@linkcode trust}, with blocking calls. */
-export function trustSync(
+/** {@linkcode trustSteps}, run asynchronously. */
+export function trust(
   path: string,
   info: Deno.FileInfo,
   kind: Kind,
   warn: (message: string) => void,
   privacy: Privacy = "secret",
-): void {
-  const mode = verdict(path, info, kind, privacy);
-  if (mode === undefined) return;
-  try {
-    Deno.chmodSync(path, mode);
-  } catch (err) {
-    throw cannotTighten(path, mode, err);
-  }
-  tightened(path, info, mode, warn);
+): Promise<void> {
+  return runAsync(trustSteps(path, info, kind, warn, privacy));
 }
 
 /**
@@ -163,39 +157,30 @@ export function trustSync(
  *
  * @throws {TokenStoreError} `unsafe_permissions`, or `read_failed`.
  */
-export async function trustFolder(
+export function* trustFolderSteps(
+  path: string,
+  warn: (message: string) => void,
+  privacy: Privacy = "secret",
+): FsSteps<boolean> {
+  let info: Deno.FileInfo;
+  try {
+    info = yield* stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw statFailed(path, err);
+  }
+  if (!info.isDirectory) throw notAFolder(path);
+  yield* trustSteps(path, info, "folder", warn, privacy);
+  return true;
+}
+
+/** {@linkcode trustFolderSteps}, run asynchronously. */
+export function trustFolder(
   path: string,
   warn: (message: string) => void,
   privacy: Privacy = "secret",
 ): Promise<boolean> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw statFailed(path, err);
-  }
-  if (!info.isDirectory) throw notAFolder(path);
-  await trust(path, info, "folder", warn, privacy);
-  return true;
-}
-
-/** {@linkcode trustFolder}, with blocking calls. */
-export function trustFolderSync(
-  path: string,
-  warn: (message: string) => void,
-  privacy: Privacy = "secret",
-): boolean {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw statFailed(path, err);
-  }
-  if (!info.isDirectory) throw notAFolder(path);
-  trustSync(path, info, "folder", warn, privacy);
-  return true;
+  return runAsync(trustFolderSteps(path, warn, privacy));
 }
 
 function notAFolder(path: string): TokenStoreError {

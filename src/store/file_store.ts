@@ -15,11 +15,18 @@ import {
 import { withFileLock } from "./_lock.ts";
 import {
   fileSystemHint,
-  trust,
   trustFolder,
-  trustFolderSync,
-  trustSync,
+  trustFolderSteps,
+  trustSteps,
 } from "./_trust.ts";
+import {
+  type FsSteps,
+  lstat,
+  openForReading,
+  read,
+  runAsync,
+  runSync,
+} from "./_fs_steps.ts";
 
 // At most 64 characters, checked apart: a bounded repeat ({0,63}) makes V8
 // compile a much larger regular expression on every `token` call.
@@ -144,29 +151,7 @@ export class FileTokenStore implements TokenStore {
    *   `read_failed` when the file exists but cannot be read.
    */
   async load(): Promise<TokenSet | undefined> {
-    const warn = this.#onWarning;
-    if (!(await trustFolder(this.#options.home, warn, "shared"))) {
-      return undefined;
-    }
-    if (!(await trustFolder(this.dir, warn))) return undefined;
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.lstat(this.path);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return undefined;
-      throw this.#readFailed(err);
-    }
-    if (!this.#readable(info)) return undefined;
-    await trust(this.path, info, "file", warn);
-    let bytes: Uint8Array | undefined;
-    try {
-      using file = await Deno.open(this.path, { read: true });
-      bytes = await readBounded(file, info.size);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return undefined;
-      throw this.#readFailed(err);
-    }
-    return this.#parse(bytes);
+    return await runAsync(this.#loadSteps());
   }
 
   /**
@@ -178,22 +163,29 @@ export class FileTokenStore implements TokenStore {
    * @throws {TokenStoreError} As {@linkcode FileTokenStore.load}.
    */
   loadSync(): TokenSet | undefined {
+    return runSync(this.#loadSteps());
+  }
+
+  /** The checks and reads of a load, for either driver. */
+  *#loadSteps(): FsSteps<TokenSet | undefined> {
     const warn = this.#onWarning;
-    if (!trustFolderSync(this.#options.home, warn, "shared")) return undefined;
-    if (!trustFolderSync(this.dir, warn)) return undefined;
+    if (!(yield* trustFolderSteps(this.#options.home, warn, "shared"))) {
+      return undefined;
+    }
+    if (!(yield* trustFolderSteps(this.dir, warn))) return undefined;
     let info: Deno.FileInfo;
     try {
-      info = Deno.lstatSync(this.path);
+      info = yield* lstat(this.path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw this.#readFailed(err);
     }
     if (!this.#readable(info)) return undefined;
-    trustSync(this.path, info, "file", warn);
+    yield* trustSteps(this.path, info, "file", warn);
     let bytes: Uint8Array | undefined;
     try {
-      using file = Deno.openSync(this.path, { read: true });
-      bytes = readBoundedSync(file, info.size);
+      using file = yield* openForReading(this.path);
+      bytes = yield* readBounded(file, info.size);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw this.#readFailed(err);
@@ -410,10 +402,10 @@ export class FileTokenStore implements TokenStore {
  * Reads at most {@linkcode MAX_TOKEN_FILE_BYTES}; `undefined` if there is
  * more.
  */
-async function readBounded(
+function* readBounded(
   file: Deno.FsFile,
   sizeHint: number,
-): Promise<Uint8Array | undefined> {
+): FsSteps<Uint8Array | undefined> {
   let buffer: Uint8Array<ArrayBuffer> = new Uint8Array(
     Math.min(sizeHint, MAX_TOKEN_FILE_BYTES) + 1,
   );
@@ -423,27 +415,7 @@ async function readBounded(
       if (length > MAX_TOKEN_FILE_BYTES) return undefined;
       buffer = grow(buffer);
     }
-    const n = await file.read(buffer.subarray(length));
-    if (n === null) return buffer.subarray(0, length);
-    length += n;
-  }
-}
-
-/** {@linkcode readBounded}, blocking. */
-function readBoundedSync(
-  file: Deno.FsFile,
-  sizeHint: number,
-): Uint8Array | undefined {
-  let buffer: Uint8Array<ArrayBuffer> = new Uint8Array(
-    Math.min(sizeHint, MAX_TOKEN_FILE_BYTES) + 1,
-  );
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      if (length > MAX_TOKEN_FILE_BYTES) return undefined;
-      buffer = grow(buffer);
-    }
-    const n = file.readSync(buffer.subarray(length));
+    const n = yield* read(file, buffer.subarray(length));
     if (n === null) return buffer.subarray(0, length);
     length += n;
   }
