@@ -10,6 +10,7 @@ import { OAuthError } from "../core/errors.ts";
 import type { HttpOptions } from "../core/http_options.ts";
 import type { AuthServer } from "../core/server.ts";
 import { exchangeCode, type TokenSet } from "../core/token.ts";
+import { httpOptionsOf } from "../core/transport.ts";
 import { assertBrowserSafeUrl, openBrowser } from "./browser.ts";
 import { LoginError } from "./errors.ts";
 import { type LoopbackReceiver, startLoopbackReceiver } from "./receiver.ts";
@@ -139,13 +140,8 @@ export async function loginWithBrowser(
       nonce?: string;
     }
     | undefined;
-  const http: HttpOptions = {
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-    ...(options.maxResponseBytes === undefined
-      ? {}
-      : { maxResponseBytes: options.maxResponseBytes }),
-  };
+  // Not the signal: here it cancels the sign-in (a LoginError), below.
+  const { signal: _cancels, ...http } = httpOptionsOf(options);
   const authorize = (redirectUri: string) =>
     startAuthorization(server, {
       clientId,
