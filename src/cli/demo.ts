@@ -8,7 +8,7 @@ import { parseArgs, str, UsageError } from "./_args.ts";
 import { EXIT } from "./_errors.ts";
 import type { Env, Io } from "./_io.ts";
 import { openSession, serverFetch } from "./_session.ts";
-import { signIn } from "./login.ts";
+import { login } from "./login.ts";
 
 export const HELP = `Usage: looker-oauth demo [--auto] [--home DIR]
 
@@ -111,7 +111,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<number> {
         "   Sign in with any e-mail and password on the emulator's page, then click Allow.",
       );
     }
-    const result = await signIn({
+    const result = await login({
       home,
       profile: "default",
       kind: "looker",

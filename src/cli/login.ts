@@ -169,7 +169,7 @@ export async function runLogin(
   options: LoginOptions,
   io: Io,
 ): Promise<number> {
-  await signIn(await signInRequest(options, io), io);
+  await login(await loginRequest(options, io), io);
   return EXIT.ok;
 }
 
@@ -177,10 +177,10 @@ export async function runLogin(
  * Resolves the settings, highest first: flags > LOOKER_OAUTH_* >
  * LOOKERSDK_* > looker.ini > the profile saved by the last sign-in.
  */
-async function signInRequest(
+async function loginRequest(
   options: LoginOptions,
   io: Io,
-): Promise<SignInRequest> {
+): Promise<LoginRequest> {
   const env = io.env;
   const home = stateHome(env);
   const profile = profileName(options.profile, env);
@@ -278,8 +278,8 @@ async function signInRequest(
   };
 }
 
-/** A resolved sign-in request. */
-export interface SignInRequest {
+/** A resolved login request. */
+export interface LoginRequest {
   home: string;
   profile: string;
   kind: "looker" | "oauth";
@@ -297,19 +297,19 @@ export interface SignInRequest {
   apiTimeoutSec?: number;
 }
 
-/** What a sign-in produced. */
-export interface SignInResult {
+/** What a login produced. */
+export interface LoginResult {
   server: AuthServer;
   record: Profile;
   store: FileTokenStore;
   user: ProfileUser | undefined;
 }
 
-/** Signs in: the server, the browser, the saved sign-in, who it is. */
-export async function signIn(
-  request: SignInRequest,
+/** Logs in: the server, the browser, the saved profile and tokens, who it is. */
+export async function login(
+  request: LoginRequest,
   io: Io,
-): Promise<SignInResult> {
+): Promise<LoginResult> {
   // Before anyone signs in: the tokens and the profile must be savable
   // (a read-only or full disk, a symlinked token file, a folder that is not
   // ours all fail here, not after the browser).
@@ -326,15 +326,15 @@ export async function signIn(
     }),
   };
   const server = await resolveServer(request, http);
-  const login = await browserLogin(request, server, http, io);
-  const result = await saveSignIn(request, server, login, http.fetch, io);
+  const flow = await browserLogin(request, server, http, io);
+  const result = await saveLogin(request, server, flow, http.fetch, io);
   sayWhoSignedIn(request, result, io);
   return result;
 }
 
 /** The server a request names: Looker's two hosts, or OIDC discovery. */
 async function resolveServer(
-  request: SignInRequest,
+  request: LoginRequest,
   http: { fetch: typeof fetch },
 ): Promise<AuthServer> {
   const { settings, insecure } = request;
@@ -353,7 +353,7 @@ async function resolveServer(
 
 /** The redirect URI and scope a request uses (each server kind's defaults). */
 function redirectAndScope(
-  request: SignInRequest,
+  request: LoginRequest,
 ): { redirectUri: string; scope: string | undefined } {
   const looker = request.kind === "looker";
   return {
@@ -366,7 +366,7 @@ function redirectAndScope(
 
 /** The browser part: loopback receiver, browser or pasted URL, exchange. */
 async function browserLogin(
-  request: SignInRequest,
+  request: LoginRequest,
   server: AuthServer,
   http: { fetch: typeof fetch },
   io: Io,
@@ -448,17 +448,17 @@ async function browserLogin(
 /**
  * Saves the profile and the tokens; the server says meanwhile who signed in.
  */
-async function saveSignIn(
-  request: SignInRequest,
+async function saveLogin(
+  request: LoginRequest,
   server: AuthServer,
-  login: { tokens: TokenSet; redirectUri: string },
+  flow: { tokens: TokenSet; redirectUri: string },
   fetch: typeof globalThis.fetch,
   io: Io,
-): Promise<SignInResult> {
+): Promise<LoginResult> {
   const { home, profile, settings, insecure } = request;
   const looker = request.kind === "looker";
   const { redirectUri, scope } = redirectAndScope(request);
-  const { tokens, redirectUri: usedRedirectUri } = login;
+  const { tokens, redirectUri: usedRedirectUri } = flow;
   const record: Profile = {
     kind: looker ? "looker" : "oauth",
     clientId: settings.clientId,
@@ -515,8 +515,8 @@ async function saveSignIn(
 
 /** The ✓ line, and the next command to try. */
 function sayWhoSignedIn(
-  request: SignInRequest,
-  { server, store, user }: SignInResult,
+  request: LoginRequest,
+  { server, store, user }: LoginResult,
   io: Io,
 ): void {
   const { profile } = request;
