@@ -20,7 +20,11 @@ import type {
 import { OAuthError } from "../core/errors.ts";
 import type { TokenSession } from "../core/session.ts";
 import type { TokenSet } from "../core/token.ts";
-import { assertTokenOrigin, bearerHeader } from "../core/transport.ts";
+import {
+  assertTokenOrigin,
+  bearerHeader,
+  isPlainHttpAllowed,
+} from "../core/transport.ts";
 import type { OpenProfileOptions } from "../store/profiles.ts";
 
 /** Options for the {@linkcode LookerSdkSession} constructor. */
@@ -33,6 +37,12 @@ export interface LookerSdkSessionOptions {
    * origin only.
    */
   apiUrl: string;
+  /**
+   * Accept a plain `http:` API URL off loopback (default `false`, as for
+   * {@linkcode TokenSession}): the access token would cross the network in
+   * clear text.
+   */
+  allowInsecureHttp?: boolean;
   /**
    * SDK settings to merge (`timeout` in seconds, `headers`, `agentTag`,
    * `maxTries`...). `base_url` is always `apiUrl`.
@@ -86,7 +96,8 @@ export class LookerSdkSession implements IAuthSession {
    *
    * @param options The session, the API host, SDK settings.
    * @throws {OAuthError} `invalid_argument` when `apiUrl` is not an absolute
-   *   http(s) URL.
+   *   http(s) URL; `insecure_http` when it is plain `http:` off loopback
+   *   and `allowInsecureHttp` is not set.
    */
   constructor(options: LookerSdkSessionOptions) {
     let api: URL;
@@ -97,6 +108,19 @@ export class LookerSdkSession implements IAuthSession {
     }
     if (api.protocol !== "https:" && api.protocol !== "http:") {
       throw new OAuthError("invalid_argument", "apiUrl must be http(s)");
+    }
+    if (
+      api.protocol === "http:" &&
+      !isPlainHttpAllowed(api, options.allowInsecureHttp === true)
+    ) {
+      throw new OAuthError(
+        "insecure_http",
+        `refusing to send the access token to ${api.origin} over plain http`,
+        {
+          hint:
+            "use https://; plain http is accepted only for 127.0.0.1, ::1 and localhost unless allowInsecureHttp is set",
+        },
+      );
     }
     this.#session = options.session;
     this.#origin = api.origin;
@@ -154,6 +178,8 @@ export class LookerSdkSession implements IAuthSession {
     return new LookerSdkSession({
       session: opened.session,
       apiUrl: profile.apiUrl,
+      // Plain http off loopback only if the CLI's login allowed it.
+      allowInsecureHttp: profile.insecureHttp === true,
       // The API timeout saved at sign-in (LOOKERSDK_TIMEOUT, looker.ini).
       settings: {
         ...(profile.timeout === undefined ? {} : { timeout: profile.timeout }),

@@ -173,3 +173,22 @@ Deno.test("LookerSdkSession refuses a stored access token no header can carry (l
   }
   assert.equal(api.requests.length, 0);
 });
+
+Deno.test("LookerSdkSession refuses a plain-http API URL off loopback unless allowInsecureHttp is set", () => {
+  const session = new TokenSession({
+    server: lookerServer({ lookerUrl: "https://example.looker.com" }),
+    clientId: "c",
+    store: new MemoryTokenStore(),
+  });
+  assert.throws(
+    () => new LookerSdkSession({ session, apiUrl: "http://192.0.2.1:19999" }),
+    oauthErrorWith("insecure_http"),
+  );
+  // Loopback is plain http's one safe place; the opt-in covers the rest.
+  new LookerSdkSession({ session, apiUrl: "http://127.0.0.1:19999" });
+  new LookerSdkSession({
+    session,
+    apiUrl: "http://192.0.2.1:19999",
+    allowInsecureHttp: true,
+  });
+});
