@@ -5,7 +5,7 @@ import { UsageError } from "./_args.ts";
 import type { Io } from "./_io.ts";
 import { shownLines } from "./_text.ts";
 
-/** Exit codes (docs/architecture.md, "The CLI"). */
+/** Exit codes (docs/architecture.md, "The CLI's contract"). */
 export const EXIT = {
   ok: 0,
   failure: 1,

@@ -31,7 +31,7 @@ once more if the API answers 401.
 
 Examples:
   looker-oauth api /user
-  looker-oauth api -X PATCH /user/1 --data '{"first_name":"Ada"}'
+  looker-oauth api -X PATCH /users/1 --data '{"first_name":"Ada"}'
   looker-oauth api /api/versions
   looker-oauth api /users/search -q email=ada@example.com -q fields=id,email
   looker-oauth api -i /user

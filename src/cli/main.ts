@@ -124,7 +124,8 @@ ${
 Flags for every command:
   -h, --help     show the command's help
   --debug        print requests and responses (never tokens) on stderr
-  --version      print the version
+
+  looker-oauth --version   print the version
 
 Start with:   looker-oauth demo
 Then:         looker-oauth login --looker-url https://your.looker.com --client-id YOUR_APP

@@ -155,7 +155,8 @@ export function boundedFetch(
     // The platform cuts a body framed by Content-Length (checked above
     // against the limit) at that length, so such a response needs no
     // counting stream, whose start-up cost shows in a short-lived process
-    // (docs/architecture.md); the signal still ends a slow body. Only for "basic" responses (JavaScript-
+    // (docs/architecture.md, "Keeping `token` fast"); the signal still ends
+    // a slow body. Only for "basic" responses (JavaScript-
     // built ones, e.g. from a custom fetch, are "default"; CORS ones hide
     // Content-Encoding) without Transfer-Encoding (which overrides
     // Content-Length) or Content-Encoding (decoded bodies are larger).

@@ -95,3 +95,38 @@ Deno.test("usage errors exit 2 and say what is wrong on stderr", async () => {
   });
   assert.equal(await exists(t.home), false, "no state written");
 });
+
+Deno.test("every flag the overview lists for every command is accepted by each command", async () => {
+  await using t = await tempHome();
+  const help = await cli(["--help"], { home: t.home });
+  const section = help.stdout.split("Flags for every command:\n")[1]!
+    .split("\n\n")[0]!;
+  const flags = section.split("\n").flatMap((line) =>
+    line.trim().split(/\s{2,}/)[0]!.split(", ")
+  );
+  assert.ok(flags.includes("--help") && flags.includes("--debug"), section);
+  // The commands that need no other flag: anything but a usage error means
+  // the flag was understood.
+  const runs = ["status", "token", "logout"].flatMap((command) =>
+    flags.map((flag) => [command, flag])
+  );
+  const results = await Promise.all(
+    runs.map((args) => cli(args, { home: t.home })),
+  );
+  results.forEach((result, i) => {
+    assert.notEqual(result.code, 2, `${runs[i]!.join(" ")}: ${result.stderr}`);
+  });
+});
+
+Deno.test("looker-oauth --version and -V print the version; a command given --version is a usage error", async () => {
+  await using t = await tempHome();
+  const [long, short, onCommand] = await Promise.all([
+    cli(["--version"], { home: t.home }),
+    cli(["-V"], { home: t.home }),
+    cli(["token", "--version"], { home: t.home }),
+  ]);
+  assert.equal(long.stdout, `looker-oauth ${DENO_JSON.version}\n`);
+  assert.equal(short.stdout, long.stdout);
+  assert.equal(onCommand.code, 2);
+  assert.equal(onCommand.stdout, "");
+});
