@@ -9,7 +9,7 @@ import type { Env, Io } from "./_io.ts";
 import { openSession } from "./_session.ts";
 
 export const HELP =
-  `Usage: looker-oauth api [-X METHOD] PATH [--data JSON|@FILE|-] [-q K=V]... [-H 'N: V']... [-i]
+  `Usage: looker-oauth api [-X METHOD] PATH [--data JSON|@FILE|-] [-q K=V]... [-H 'N: V']... [-i] [--profile NAME]
 
 Calls the Looker API as the signed-in user and prints the response body on
 stdout (pretty JSON on a terminal). The token is refreshed when needed, and

@@ -10,7 +10,8 @@ import type { Env, Io } from "./_io.ts";
 import { openSession, serverFetch } from "./_session.ts";
 import { login } from "./login.ts";
 
-export const HELP = `Usage: looker-oauth demo [--auto] [--home DIR]
+export const HELP =
+  `Usage: looker-oauth demo [--auto] [--home DIR] [--timeout SEC]
 
 Runs the whole sign-in against a Looker emulator started on this machine, no
 Looker instance needed: registers an OAuth app, signs in through the browser

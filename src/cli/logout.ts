@@ -10,7 +10,7 @@ import type { Env, Io } from "./_io.ts";
 import { shown } from "./_text.ts";
 import { openSession } from "./_session.ts";
 
-export const HELP = `Usage: looker-oauth logout [--profile NAME]
+export const HELP = `Usage: looker-oauth logout [--profile NAME] [--local]
 
 Ends the session on the server (Looker: DELETE /api/4.0/logout, which also
 kills the refresh token; others: RFC 7009 revocation when offered), then

@@ -130,3 +130,24 @@ Deno.test("looker-oauth --version and -V print the version; a command given --ve
   assert.equal(onCommand.code, 2);
   assert.equal(onCommand.stdout, "");
 });
+
+Deno.test("a usage line that spells out its flags names every flag the help documents", async () => {
+  await using t = await tempHome();
+  for (const command of COMMANDS) {
+    const { stdout } = await cli([command, "--help"], { home: t.home });
+    const usage = lines(stdout)[0]!;
+    if (usage.endsWith("[flags]")) continue;
+    // "  -X, --method M": either spelling may stand in the usage line.
+    const documented = [
+      ...stdout.matchAll(/^ {2}(?:(-\w), )?(--[a-z-]+)/gm),
+    ].map((m) => [m[1], m[2]!] as const);
+    assert.ok(documented.length > 0, command);
+    for (const [short, long] of documented) {
+      assert.ok(
+        usage.includes(long) ||
+          (short && new RegExp(`\\[${short}[ \\]]`).test(usage)),
+        `${command}: ${long} not in ${usage}`,
+      );
+    }
+  }
+});
