@@ -121,7 +121,19 @@ Deno.test(`${PROCESSES} concurrent 'token' processes on an expired token: one re
       for (const [i, result] of results.entries()) {
         assert.equal(result.code, 0, `process ${i}: ${result.stderr}`);
         assert.equal(result.stdout, `${after.tokens.accessToken}\n`);
-        assert.equal(result.stderr, "", `process ${i}`);
+        // Nothing on stderr but, at most, the lock's notice: the barrier
+        // above keeps the refresh holding the lock until the last process
+        // is queued, and on a loaded machine starting ten processes takes
+        // longer than the 2 s after which a waiter is told (correctly) who
+        // holds the lock. No warning, no error, never the token.
+        const other = result.stderr.split("\n").filter((line) =>
+          line !== "" && !line.includes(`which holds the lock ${lockFile}`)
+        );
+        assert.deepEqual(other, [], `process ${i}`);
+        assert.ok(
+          !result.stderr.includes(after.tokens.accessToken),
+          `process ${i}`,
+        );
       }
       assert.equal(emulator.stats.refreshes, round, "exactly one refresh");
       assert.equal(emulator.stats.refreshReuses, 0, "no retired token reused");
