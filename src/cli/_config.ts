@@ -9,8 +9,8 @@ export {
   type ProfileUser,
   readConfig,
   saveProfile,
-} from "../store/profiles.ts";
-import type { Profile } from "../store/profiles.ts";
+} from "../store/config_file.ts";
+import type { Profile } from "../store/config_file.ts";
 
 /** The settings `login` can take, each from any layer. */
 export interface Settings {

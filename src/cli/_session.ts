@@ -1,117 +1,20 @@
 // Private: the signed-in session of a profile, for token, api, status, logout.
-import { OAuthError } from "../core/errors.ts";
 import type { AuthServer } from "../core/server.ts";
 import { TokenSession } from "../core/session.ts";
 import type { FileTokenStore } from "../store/file_store.ts";
-import { caFileFetch } from "../store/ca_file.ts";
-import { profileBinding, profileServer } from "../store/profiles.ts";
-import { politeFetch } from "../looker/http.ts";
-import { VERSION } from "./_version.ts";
-import { CliError, EXIT } from "./_errors.ts";
 import type { Io } from "./_io.ts";
-import { type Profile, readConfig } from "./_config.ts";
-import { signInHint, tokenStore } from "./_profile.ts";
+import type { Profile } from "./_config.ts";
+import { connectProfile, type ProfileConnection } from "./_server.ts";
 
-/** The AuthServer a saved profile describes; exit 3 when it cannot be used. */
-export function serverFor(profile: Profile): AuthServer {
-  try {
-    return profileServer(profile);
-  } catch (err) {
-    if (err instanceof OAuthError) {
-      throw new CliError(err.message, {
-        exitCode: EXIT.signIn,
-        ...(err.hint === undefined ? {} : { hint: err.hint }),
-      });
-    }
-    throw err;
-  }
-}
-
-/** A fetch that logs each request's method, URL (no query) and status on --debug. */
-export function debugFetch(
-  io: Io,
-  base: typeof fetch = (input, init) => fetch(input, init),
-): typeof fetch {
-  if (!io.debugging) return base;
-  return async (input, init) => {
-    const request = new Request(input, init);
-    const url = new URL(request.url);
-    const started = performance.now();
-    io.debug(`→ ${request.method} ${url.origin}${url.pathname}`);
-    const response = await base(request);
-    io.debug(
-      `← ${response.status} ${url.origin}${url.pathname} (${
-        Math.round(performance.now() - started)
-      } ms, ${response.headers.get("content-type") ?? "no content type"})`,
-    );
-    return response;
-  };
-}
-
-/** What every request to a server carries as `x-looker-appid`. */
-export const APP_ID = `looker-oauth/${VERSION}`;
-
-/**
- * The `fetch` for a server: `x-looker-appid`, one wait-and-retry on a 429 or
- * 503 with `Retry-After` (idempotent methods only), the API timeout if set,
- * the instance's CA if any, and the --debug log of every attempt.
- */
-export function serverFetch(
-  io: Io,
-  options: { base?: typeof fetch; timeoutSec?: number } = {},
-): typeof fetch {
-  return politeFetch({
-    fetch: debugFetch(io, options.base),
-    appId: APP_ID,
-    ...(options.timeoutSec === undefined
-      ? {}
-      : { timeout: options.timeoutSec * 1000 }),
-    onRetry: (wait, response) =>
-      io.err(
-        `looker-oauth: the server answered ${response.status}; retrying once in ${
-          Math.ceil(wait / 1000)
-        } s, as its Retry-After asks`,
-      ),
-  });
-}
-
-/**
- * The API timeout in seconds: LOOKERSDK_TIMEOUT, else what `login` saved
- * (from looker.ini's `timeout`); none by default.
- */
-export function apiTimeout(io: Io, profile?: Profile): number | undefined {
-  const text = io.env("LOOKERSDK_TIMEOUT");
-  if (text === undefined || text === "") return profile?.timeout;
-  return parseTimeout(text, "LOOKERSDK_TIMEOUT");
-}
-
-/** A timeout in seconds (above 0, at most a day); a usage error otherwise. */
-export function parseTimeout(text: string, what: string): number {
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
-    throw new CliError(`${what} must be a number of seconds (0 < s <= 86400)`, {
-      exitCode: EXIT.usage,
-    });
-  }
-  return seconds;
-}
-
-/** Reads the profile saved by `login`; exit 3 when there is none. */
-export async function loadProfile(
-  home: string,
-  name: string,
-  io: Io,
-): Promise<Profile> {
-  const config = await readConfig(home, io.err);
-  const profile = config.profiles[name];
-  if (!profile) {
-    throw new CliError(`no profile "${name}": not signed in`, {
-      exitCode: EXIT.signIn,
-      hint: signInHint(name),
-    });
-  }
-  return profile;
-}
+export {
+  apiTimeout,
+  APP_ID,
+  debugFetch,
+  loadProfile,
+  parseTimeout,
+  serverFetch,
+  serverFor,
+} from "./_server.ts";
 
 /** Opens the session of a profile. */
 export async function openSession(
@@ -124,35 +27,22 @@ export async function openSession(
     store: FileTokenStore;
   }
 > {
-  const { home, io } = options;
-  const profile = await loadProfile(home, options.profile, io);
-  const server = serverFor(profile);
-  // Tokens saved by another sign-in of this profile (another client or
-  // server) read as signed out rather than being sent with these settings.
-  const store = (options.store ?? tokenStore(io, home, options.profile))
-    .withBinding(profileBinding(profile));
-  // The token goes only to the API URL, or without one to the issuer's
-  // origin (the session refuses any other).
-  const apiUrl = profile.apiUrl ??
-    (profile.kind === "oauth" ? profile.issuer : undefined);
-  // A private CA trusted for this instance only (login --ca-file).
-  const base = profile.caFile ? await caFileFetch(profile.caFile) : undefined;
-  const session = new TokenSession({
+  const connection = await connectProfile(options);
+  const { profile, server, store } = connection;
+  return { session: sessionOf(connection, options.io), profile, server, store };
+}
+
+/** The session over a profile's connection (what `openSession` builds). */
+export function sessionOf(connection: ProfileConnection, io: Io): TokenSession {
+  const { profile, server, store, apiUrl, fetch } = connection;
+  return new TokenSession({
     server,
     clientId: profile.clientId,
     // Looker repeats the redirect URI on refresh; other servers need none.
     ...(profile.kind === "looker" ? { redirectUri: profile.redirectUri } : {}),
     store,
-    fetch: serverFetch(io, {
-      ...(base ? { base } : {}),
-      ...timeoutOption(apiTimeout(io, profile)),
-    }),
+    fetch,
     now: () => io.now(),
     ...(apiUrl === undefined ? {} : { apiUrl }),
   });
-  return { session, profile, server, store };
-}
-
-function timeoutOption(seconds: number | undefined): { timeoutSec?: number } {
-  return seconds === undefined ? {} : { timeoutSec: seconds };
 }

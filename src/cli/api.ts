@@ -6,7 +6,15 @@ import { assertApiTarget } from "./_api_target.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import { shown } from "./_text.ts";
 import type { Env, Io } from "./_io.ts";
-import { openSession } from "./_session.ts";
+import { connectProfile } from "./_server.ts";
+import { DEFAULT_REFRESH_MARGIN_MS } from "../core/refresh_margin.ts";
+import { assertClientId } from "../core/transport.ts";
+import {
+  sendWithToken,
+  sessionApiUrl,
+  signedOut,
+  tokenRequestUrl,
+} from "../core/api_request.ts";
 
 export const HELP =
   `Usage: looker-oauth api [-X METHOD] PATH [--data JSON|@FILE|-] [-q K=V]... [-H 'N: V']... [-i] [--profile NAME]
@@ -102,7 +110,15 @@ export async function runApi(options: ApiOptions, io: Io): Promise<number> {
 
   const local = localState(io, options.profile);
   const name = local.profile;
-  const { session, profile } = await openSession({ ...local, io });
+  // A valid token is sent through the session's own checks (where it may
+  // go, the Authorization header) without loading the session, the core's
+  // refresh code or oauth4webapi; an expired token or a 401 goes to the
+  // session as before. docs/architecture.md, "Keeping `token` fast".
+  const connection = await connectProfile({ ...local, io });
+  const { profile } = connection;
+  // What the session's constructor checks, in its order.
+  assertClientId(profile.clientId);
+  const apiBase = sessionApiUrl(connection.apiUrl, connection.server);
   let target: string;
   if (/^https?:\/\//i.test(path)) {
     target = path;
@@ -132,11 +148,45 @@ export async function runApi(options: ApiOptions, io: Io): Promise<number> {
   const headers = new Headers({ accept: "application/json" });
   if (body !== undefined) headers.set("content-type", "application/json");
   for (const [key, value] of extraHeaders) headers.set(key, value);
-  const response = await session.fetch(target, {
+  const init: RequestInit = {
     method,
     headers,
     ...(body === undefined ? {} : { body }),
-  });
+  };
+  const requestUrl = tokenRequestUrl(
+    target,
+    apiBase,
+    connection.server.allowInsecureHttp,
+  );
+  // Loaded once: a token file that is not valid warns once and reads as
+  // signed out, as in the session.
+  const tokens = await connection.store.load();
+  if (!tokens) throw signedOut();
+  let response: Response;
+  if (tokens.expiresAt - io.now() > DEFAULT_REFRESH_MARGIN_MS) {
+    response = await sendWithToken(
+      requestUrl,
+      init,
+      tokens.accessToken,
+      connection.fetch,
+    );
+    if (response.status === 401) {
+      // As the session's fetch does: refresh once (unless another process
+      // already did), retry once.
+      await response.body?.cancel();
+      const { sessionOf } = await import("./_session.ts");
+      const next = await sessionOf(connection, io).refresh(tokens.accessToken);
+      response = await sendWithToken(
+        requestUrl,
+        init,
+        next.accessToken,
+        connection.fetch,
+      );
+    }
+  } else {
+    const { sessionOf } = await import("./_session.ts");
+    response = await sessionOf(connection, io).fetch(target, init);
+  }
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (options.include) {
     const lines = [`HTTP ${response.status} ${response.statusText}`.trimEnd()];

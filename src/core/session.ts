@@ -6,14 +6,13 @@
  */
 import { isOAuthError, OAuthError } from "./errors.ts";
 import type { HttpOptions } from "./http_options.ts";
+import { assertClientId, httpOptionsOf } from "./transport.ts";
 import {
-  assertClientId,
-  assertTokenOrigin,
-  bearerHeader,
-  httpOptionsOf,
-  isPlainHttpAllowed,
-  networkError,
-} from "./transport.ts";
+  sendWithToken,
+  sessionApiUrl,
+  signedOut,
+  tokenRequestUrl,
+} from "./api_request.ts";
 import { DEFAULT_REFRESH_MARGIN_MS } from "./refresh_margin.ts";
 import { revokeTokens } from "./revoke.ts";
 import type { AuthServer } from "./server.ts";
@@ -92,12 +91,7 @@ export class TokenSession {
     this.#options = options;
     this.#margin = options.refreshMargin ?? DEFAULT_REFRESH_MARGIN_MS;
     this.#now = options.now ?? Date.now;
-    const api = options.apiUrl ?? options.server.looker?.apiUrl;
-    try {
-      this.#apiUrl = api === undefined ? undefined : new URL(api);
-    } catch {
-      throw new OAuthError("invalid_argument", "apiUrl is not an absolute URL");
-    }
+    this.#apiUrl = sessionApiUrl(options.apiUrl, options.server);
   }
 
   /**
@@ -130,10 +124,17 @@ export class TokenSession {
   /**
    * Refreshes now, even if the access token is still valid.
    *
+   * @param rejectedAccessToken The access token a server just refused (a
+   *   401), as {@linkcode TokenSession.fetch} passes after one: no second
+   *   refresh when another caller or process already replaced it with
+   *   tokens that are still valid.
    * @returns The new tokens.
    * @throws {OAuthError} As {@linkcode TokenSession.getAccessToken}.
    */
-  async refresh(): Promise<TokenSet> {
+  async refresh(rejectedAccessToken?: string): Promise<TokenSet> {
+    if (rejectedAccessToken !== undefined) {
+      return await this.#refresh(rejectedAccessToken);
+    }
     const tokens = await this.#options.store.load();
     if (!tokens) throw signedOut();
     return await this.#refresh(tokens.accessToken);
@@ -239,54 +240,21 @@ export class TokenSession {
   }
 
   #resolve(input: string | URL): URL {
-    let url: URL;
-    try {
-      url = new URL(input, this.#apiUrl);
-    } catch {
-      throw new OAuthError(
-        "invalid_argument",
-        this.#apiUrl
-          ? `${String(input)} is not a valid URL or path`
-          : "a relative path needs an apiUrl",
-      );
-    }
-    if (this.#apiUrl) assertTokenOrigin(url, this.#apiUrl.origin);
-    if (
-      url.protocol !== "https:" &&
-      !isPlainHttpAllowed(url, this.#options.server.allowInsecureHttp)
-    ) {
-      throw new OAuthError(
-        "insecure_http",
-        `refusing to send the access token over ${url.protocol} to ${url.host}`,
-        {
-          hint:
-            "use https://; plain http is accepted only for 127.0.0.1, ::1 and localhost unless the server was created with allowInsecureHttp",
-        },
-      );
-    }
-    return url;
+    return tokenRequestUrl(
+      input,
+      this.#apiUrl,
+      this.#options.server.allowInsecureHttp,
+    );
   }
 
-  async #send(
-    url: URL,
-    init: RequestInit,
-    token: string,
-  ): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set("authorization", bearerHeader(token));
-    const send = this.#options.fetch ?? globalThis.fetch;
-    const signal = init.signal ?? this.#options.signal;
-    try {
-      return await send(url, {
-        ...init,
-        headers,
-        ...(signal ? { signal } : {}),
-      });
-    } catch (err) {
-      // Aborts stay the caller's; a failed connection says where and why.
-      if (err instanceof TypeError) throw networkError(err, url.host);
-      throw err;
-    }
+  #send(url: URL, init: RequestInit, token: string): Promise<Response> {
+    return sendWithToken(
+      url,
+      init,
+      token,
+      this.#options.fetch ?? globalThis.fetch,
+      this.#options.signal,
+    );
   }
 
   /**
@@ -387,10 +355,4 @@ function isLastingRefusal(err: OAuthError): boolean {
   const status = err.status;
   return status !== undefined && status >= 400 && status < 500 &&
     status !== 408 && status !== 429;
-}
-
-function signedOut(): OAuthError {
-  return new OAuthError("login_required", "not signed in", {
-    hint: "sign in first",
-  });
 }
