@@ -741,7 +741,7 @@ await store.withLock(async () => {
       ) => name.startsWith(".default.json."));
     const ROUNDS = 5;
     for (let round = 0; round < ROUNDS; round++) {
-      const before = (await temps()).length;
+      const before = new Set(await temps());
       const child = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -756,13 +756,26 @@ await store.withLock(async () => {
         stdout: "null",
         stderr: "null",
       }).spawn();
-      // Kill it while one of its temp files exists.
+      // Kill it while one of its own temp files exists. The child is stopped
+      // while we look, so what we see is what it leaves: a save that looked
+      // unfinished cannot complete its rename between the look and the kill.
+      // (Names, not a count: its first save removes earlier rounds' strays.)
       const deadline = Date.now() + 15_000;
-      while ((await temps()).length <= before && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 1));
+      let killedMidSave = false;
+      while (!killedMidSave && Date.now() < deadline) {
+        child.kill("SIGSTOP");
+        await stopped(child.pid);
+        if ((await temps()).some((name) => !before.has(name))) {
+          child.kill("SIGKILL");
+          killedMidSave = true;
+        } else {
+          child.kill("SIGCONT");
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
       }
-      child.kill("SIGKILL");
+      if (!killedMidSave) child.kill("SIGKILL");
       await child.status;
+      assert.ok(killedMidSave, `round ${round}: no save seen in progress`);
     }
     const left = await temps();
     assert.ok(left.length >= 1, "no killed save left a temp file");
@@ -772,6 +785,28 @@ await store.withLock(async () => {
     assert.equal(await Deno.readTextFile(other), "another profile's");
   },
 });
+
+/**
+ * Resolves once the process is stopped (state `T` in Linux's
+ * /proc/<pid>/stat): a SIGSTOP is sent, not yet taken, when kill() returns.
+ * Where there is no /proc, right away.
+ */
+async function stopped(pid: number): Promise<void> {
+  for (;;) {
+    let stat: string;
+    try {
+      stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    } catch {
+      return;
+    }
+    const state = stat.slice(
+      stat.lastIndexOf(")") + 2,
+      stat.lastIndexOf(")") + 3,
+    );
+    if (state === "T" || state === "t" || state === "Z") return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
 
 const IS_ROOT = !IS_WINDOWS && Deno.uid() === 0;
 
