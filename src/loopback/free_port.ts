@@ -30,15 +30,19 @@ function canBind(hostname: string, port: number): boolean {
  *
  * @param hostnames The addresses; default both loopbacks, as a
  *   `http://localhost:PORT` redirect URI needs.
+ * @param range The ports to pick from, default 20000-32767 (the tests keep
+ *   to a range of their own, so a CLI they run never picks one of theirs).
  * @returns The port.
  * @throws {Error} When 200 random ports were all taken.
  * @throws {Deno.errors.PermissionDenied} Without network permission.
  */
 export function freeLoopbackPort(
   hostnames: readonly string[] = ["127.0.0.1", "::1"],
+  range: { low: number; high: number } = { low: LOW, high: HIGH },
 ): number {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
+    const port = range.low +
+      Math.floor(Math.random() * (range.high - range.low + 1));
     if (hostnames.every((hostname) => canBind(hostname, port))) return port;
   }
   throw new Error(`no port free on ${hostnames.join(" and ")}`);
