@@ -16,7 +16,13 @@ import {
   summarize,
   type Summary,
 } from "./_measure.ts";
-import { benchLooker, loginProcess, type Plan, ROOT } from "./_sections.ts";
+import {
+  benchLooker,
+  cliLoginArgv,
+  loginProcess,
+  type Plan,
+  ROOT,
+} from "./_sections.ts";
 
 const DENO = Deno.execPath();
 
@@ -130,21 +136,10 @@ export async function benchApi(plan: Plan): Promise<ApiFigures> {
   const home = await Deno.makeTempDir({ prefix: "looker-oauth-bench-" });
   try {
     const env = { NO_COLOR: "1", BROWSER: "true", LOOKER_OAUTH_HOME: home };
-    await loginProcess([
-      DENO,
-      "run",
-      ...perms,
-      "cli.ts",
-      "login",
-      "--looker-url",
-      looker.lookerUrl,
-      "--api-url",
-      looker.apiUrl,
-      "--client-id",
-      clientId,
-      "--redirect-uri",
-      redirectUri,
-    ], env);
+    await loginProcess(
+      cliLoginArgv(perms, looker, clientId, redirectUri),
+      env,
+    );
     const tokenFile = `${home}/tokens/default.json`;
     const accessToken = JSON.parse(await Deno.readTextFile(tokenFile))?.tokens
       ?.accessToken;

@@ -55,6 +55,30 @@ export function benchLooker(
   });
 }
 
+/** `deno run PERMS cli.ts login ...` against `looker`, as a user runs it. */
+export function cliLoginArgv(
+  perms: readonly string[],
+  looker: LookerEmulator,
+  clientId: string,
+  redirectUri: string,
+): string[] {
+  return [
+    DENO,
+    "run",
+    ...perms,
+    "cli.ts",
+    "login",
+    "--looker-url",
+    looker.lookerUrl,
+    "--api-url",
+    looker.apiUrl,
+    "--client-id",
+    clientId,
+    "--redirect-uri",
+    redirectUri,
+  ];
+}
+
 /** How many runs each part makes. */
 export interface Plan {
   quick: boolean;
@@ -237,21 +261,10 @@ export async function benchLogin(plan: Plan): Promise<LoginFigures> {
     let n = 0;
     const cli = async (): Promise<number> => {
       const home = `${scratch}/cli-${n++}`;
-      const ms = await loginProcess([
-        DENO,
-        "run",
-        ...perms,
-        "cli.ts",
-        "login",
-        "--looker-url",
-        looker.lookerUrl,
-        "--api-url",
-        looker.apiUrl,
-        "--client-id",
-        clientId,
-        "--redirect-uri",
-        redirectUri,
-      ], { ...env, LOOKER_OAUTH_HOME: home });
+      const ms = await loginProcess(
+        cliLoginArgv(perms, looker, clientId, redirectUri),
+        { ...env, LOOKER_OAUTH_HOME: home },
+      );
       await assertTokenFile(`${home}/tokens/default.json`, "tokens");
       return ms;
     };
