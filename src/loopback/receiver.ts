@@ -294,6 +294,9 @@ export async function startLoopbackReceiver<T>(
       const answered = Promise.all(unfinished).then(() => sleep(FLUSH_MS));
       await Promise.race([answered, cut.promise]);
       await stopAll(servers);
+      // `finished` can settle a moment before the kernel lets the port go;
+      // when close() resolves, the port must be free for the next sign-in.
+      await untilBindable(servers.map((l) => l.server.addr));
     })();
     return closing;
   };
@@ -336,6 +339,27 @@ export async function startLoopbackReceiver<T>(
 
 /** How long an answer handed to the HTTP layer gets to reach the socket. */
 const FLUSH_MS = 25;
+
+/** The longest close() waits for the kernel to release a stopped port. */
+const RELEASE_MS = 1_000;
+
+async function untilBindable(addresses: Deno.NetAddr[]): Promise<void> {
+  const deadline = Date.now() + RELEASE_MS;
+  for (const { hostname, port } of addresses) {
+    for (;;) {
+      try {
+        Deno.listen({ hostname, port }).close();
+        break;
+      } catch (err) {
+        // Taken by someone else for good, or the wait is over: give up.
+        if (!(err instanceof Deno.errors.AddrInUse) || Date.now() > deadline) {
+          break;
+        }
+        await sleep(5);
+      }
+    }
+  }
+}
 
 /** AbortSignal.timeout, not setTimeout: see loopback/login.ts. */
 function sleep(ms: number): Promise<void> {
