@@ -54,8 +54,13 @@ export function processIo(): Io {
     out: (text) => writeAll(Deno.stdout, encoder.encode(text)),
     outBytes: (bytes) => writeAll(Deno.stdout, bytes),
     err: (text) => writeAll(Deno.stderr, encoder.encode(`${text}\n`)),
-    stdoutIsTty: Deno.stdout.isTerminal(),
-    stderrIsTty: Deno.stderr.isTerminal(),
+    // Asked when first read: `token` and `api` never need them.
+    get stdoutIsTty() {
+      return Deno.stdout.isTerminal();
+    },
+    get stderrIsTty() {
+      return Deno.stderr.isTerminal();
+    },
     stdin: () => Deno.stdin.readable,
     env: (name) => Deno.env.get(name),
     cwd: () => Deno.cwd(),

@@ -22,8 +22,7 @@ import {
 import {
   type FsSteps,
   lstat,
-  openForReading,
-  read,
+  readText,
   runAsync,
   runSync,
 } from "./_fs_steps.ts";
@@ -182,15 +181,17 @@ export class FileTokenStore implements TokenStore {
     }
     if (!this.#readable(info)) return undefined;
     yield* trustSteps(this.path, info, "file", warn);
-    let bytes: Uint8Array | undefined;
+    // Read whole: the size, the type (a regular file, no symlink) and the
+    // owner-only folder were checked just above, so only its owner could
+    // swap the file in between; the length is checked again below.
+    let text: string;
     try {
-      using file = yield* openForReading(this.path);
-      bytes = yield* readBounded(file, info.size);
+      text = yield* readText(this.path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw this.#readFailed(err);
     }
-    return this.#parse(bytes);
+    return this.#parse(text);
   }
 
   /**
@@ -342,15 +343,13 @@ export class FileTokenStore implements TokenStore {
     );
   }
 
-  #parse(bytes: Uint8Array | undefined): TokenSet | undefined {
-    if (bytes === undefined) {
+  #parse(text: string): TokenSet | undefined {
+    if (text.length > MAX_TOKEN_FILE_BYTES) {
       this.#ignored(`larger than ${MAX_TOKEN_FILE_BYTES} bytes`);
       return undefined;
     }
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
+    // U+FFFD: bytes that are not UTF-8 (this store never writes one).
+    if (text.includes("\uFFFD")) {
       this.#ignored("not a valid token file");
       return undefined;
     }
@@ -396,37 +395,6 @@ export class FileTokenStore implements TokenStore {
       { path: this.path, cause: err, hint: fileSystemHint(err, this.path) },
     );
   }
-}
-
-/**
- * Reads at most {@linkcode MAX_TOKEN_FILE_BYTES}; `undefined` if there is
- * more.
- */
-function* readBounded(
-  file: Deno.FsFile,
-  sizeHint: number,
-): FsSteps<Uint8Array | undefined> {
-  let buffer: Uint8Array<ArrayBuffer> = new Uint8Array(
-    Math.min(sizeHint, MAX_TOKEN_FILE_BYTES) + 1,
-  );
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      if (length > MAX_TOKEN_FILE_BYTES) return undefined;
-      buffer = grow(buffer);
-    }
-    const n = yield* read(file, buffer.subarray(length));
-    if (n === null) return buffer.subarray(0, length);
-    length += n;
-  }
-}
-
-function grow(buffer: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
-  const next = new Uint8Array(
-    Math.min(buffer.length * 2, MAX_TOKEN_FILE_BYTES + 1),
-  );
-  next.set(buffer);
-  return next;
 }
 
 /** A parsed token file. */

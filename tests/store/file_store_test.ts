@@ -254,6 +254,30 @@ for (const [what, text] of Object.entries(BROKEN)) {
   });
 }
 
+Deno.test("FileTokenStore reads a token file with bytes that are not UTF-8 as signed out", async () => {
+  await using t = await tempHome();
+  const warnings: string[] = [];
+  const store = new FileTokenStore({
+    home: t.home,
+    onWarning: (m) => warnings.push(m),
+  });
+  await Deno.mkdir(store.dir, { mode: 0o700 });
+  // Valid JSON around a scope holding the byte 0xFF.
+  const [head, tail] = [
+    '{"version":1,"tokens":{"accessToken":"a","tokenType":"Bearer","expiresAt":1,"scope":"a',
+    '"}}',
+  ].map((part) => new TextEncoder().encode(part));
+  await Deno.writeFile(
+    store.path,
+    new Uint8Array([...head!, 0xff, ...tail!]),
+    { mode: 0o600 },
+  );
+  assert.equal(await store.load(), undefined);
+  assert.equal(store.loadSync(), undefined);
+  assert.equal(warnings.length, 2, `warnings: ${JSON.stringify(warnings)}`);
+  assert.ok(warnings[0]!.includes(store.path));
+});
+
 Deno.test("FileTokenStore refuses profile names that are not plain file names", () => {
   for (
     const profile of [
