@@ -13,7 +13,14 @@ import {
   type OAuthClientApp,
   startLookerEmulator,
 } from "../src/emulator/looker_emulator.ts";
-import { type Person, scriptedPerson, testIo, Text } from "./_io.ts";
+import {
+  type Person,
+  scriptedPerson,
+  type TestIo,
+  testIo,
+  Text,
+  type Visit,
+} from "./_io.ts";
 import { freePort } from "./_ports.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -111,9 +118,39 @@ export async function cli(
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     ...(options.person ? { browser: options.person.browser } : {}),
   });
+  const failed = endOnFailedVisit(options.person, io);
   const code = await main([...args], io);
   await options.person?.settled();
+  failed.check(code, io.stderr.text);
   return { code, signal: null, stdout: io.stdout.text, stderr: io.stderr.text };
+}
+
+/**
+ * A scripted person whose page visit fails never reaches the receiver: the
+ * run would wait for its sign-in timeout (minutes). Presses Ctrl-C at once
+ * instead, and `check()` then fails the test with the visit's error.
+ */
+function endOnFailedVisit(
+  person: Person | undefined,
+  io: TestIo,
+): { check(code: number, stderr: string): void } {
+  let failed: Visit | undefined;
+  person?.onFailure((visit) => {
+    failed ??= visit;
+    io.pressCtrlC();
+  });
+  return {
+    check: (code, stderr) => {
+      if (failed === undefined) return;
+      throw new Error(
+        `the scripted person's page visit failed (${failed.error}; last page ${
+          failed.path ?? "none"
+        }, callback ${
+          JSON.stringify(failed.callback ?? null)
+        }); the CLI exited ${code}:\n${stderr}`,
+      );
+    },
+  };
 }
 
 /** `looker-oauth` running in this process, with stdin to write to. */
@@ -139,6 +176,7 @@ export function startCli(
     stdin: "piped",
     ...(options.person ? { browser: options.person.browser } : {}),
   });
+  const failed = endOnFailedVisit(options.person, io);
   const done = main([...args], io).finally(() => {
     io.stdout.close();
     io.stderr.close();
@@ -147,6 +185,7 @@ export function startCli(
     const code = await done;
     await io.closeStdin();
     await options.person?.settled();
+    failed.check(code, io.stderr.text);
     return {
       code,
       signal: null,

@@ -181,6 +181,11 @@ export interface Person {
   readonly visits: readonly Visit[];
   /** Waits for the visits in flight; returns them all. */
   settled(): Promise<readonly Visit[]>;
+  /**
+   * Calls `listener` when a visit fails (the page could not be browsed), so
+   * a run waiting for the callback ends at once instead of at its timeout.
+   */
+  onFailure(listener: (visit: Visit) => void): void;
 }
 
 /** A person who signs in (as ada@example.com) on the pages the CLI opens. */
@@ -188,11 +193,15 @@ export function scriptedPerson(options: PersonOptions = {}): Person {
   const opened: URL[] = [];
   const visits: Visit[] = [];
   const inFlight = new Set<Promise<void>>();
+  const failureListeners: ((visit: Visit) => void)[] = [];
   const browser = (url: URL) => {
     opened.push(url);
     if (options.away) return;
     const visit = visitOnce(url, options).then((v) => {
       visits.push(v);
+      if (v.error !== undefined) {
+        for (const listener of failureListeners) listener(v);
+      }
     });
     inFlight.add(visit);
     visit.finally(() => inFlight.delete(visit));
@@ -204,6 +213,9 @@ export function scriptedPerson(options: PersonOptions = {}): Person {
     settled: async () => {
       while (inFlight.size > 0) await Promise.all(inFlight);
       return visits;
+    },
+    onFailure: (listener) => {
+      failureListeners.push(listener);
     },
   };
 }
