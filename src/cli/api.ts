@@ -27,7 +27,8 @@ once more if the API answers 401.
                    For other servers, a path under the profile's API URL.
                    A full URL must be on the API URL's origin (without
                    one, the issuer's): the token goes nowhere else.
-  -X, --method M   GET (default), or POST when --data is given
+  -X, --method M   GET (default), or POST when --data is given; also HEAD,
+                   PUT, PATCH, DELETE
   --data D         a JSON body: the JSON itself, @file to read a file, or -
                    to read stdin
   -q, --query K=V  add a query parameter (repeatable; encoded for you)
@@ -70,6 +71,16 @@ export interface ApiOptions {
   readonly include: boolean;
 }
 
+/** The methods `-X` takes: the ones the Looker API uses, and HEAD. */
+const METHODS: readonly string[] = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+];
+
 /** Reads `api`'s flags. */
 export function parseApi(argv: string[], _env: Env): ApiOptions {
   const args = parseArgs(argv, {
@@ -88,8 +99,11 @@ export function parseApi(argv: string[], _env: Env): ApiOptions {
   const data = str(args, "data");
   const method = (str(args, "method") ?? (data === undefined ? "GET" : "POST"))
     .toUpperCase();
-  if (!/^[A-Z]+$/.test(method)) {
-    throw new UsageError(`${method} is not an HTTP method`, "api");
+  if (!METHODS.includes(method)) {
+    throw new UsageError(
+      `${method} is not a method the Looker API takes (${METHODS.join(", ")})`,
+      "api",
+    );
   }
   return {
     path,

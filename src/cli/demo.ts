@@ -25,7 +25,10 @@ Without one, or with --auto, the demo plays the person through the same pages.
   --auto        play the person even when a browser is available
   --home DIR    keep the demo's tokens in DIR (default: a temporary folder,
                 deleted at the end)
-  --timeout SEC how long to wait for you in the browser (default 300)`;
+  --timeout SEC how long to wait for you in the browser (default 300)
+
+Exit codes: 0 every step passed; 1 a step failed (it says which one); 2 usage;
+130 interrupted (Ctrl-C).`;
 
 const CLIENT_ID = "looker-oauth-demo";
 

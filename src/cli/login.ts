@@ -82,7 +82,10 @@ $BROWSER if set, else the system's.
 
 Examples:
   looker-oauth login --looker-url https://example.looker.com --client-id my-cli
-  looker-oauth login --issuer https://accounts.example.com --client-id my-cli`;
+  looker-oauth login --issuer https://accounts.example.com --client-id my-cli
+
+Exit codes: 0 signed in; 1 the sign-in failed (refused, timed out, or the
+server could not be reached); 2 usage; 130 interrupted (Ctrl-C).`;
 
 /** The longest --timeout: a day. */
 const MAX_TIMEOUT_SEC = 86_400;

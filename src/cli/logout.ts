@@ -25,7 +25,10 @@ try again, or pass --local.
 
 Flags:
   --profile NAME   the profile (default: $LOOKER_OAUTH_PROFILE, else "default")
-  --local          only delete the local tokens; do not contact the server`;
+  --local          only delete the local tokens; do not contact the server
+
+Exit codes: 0 signed out (or nothing to do); 1 the server could not end the
+session (the local tokens are kept); 2 usage.`;
 
 /** What `logout` was asked. */
 export interface LogoutOptions {

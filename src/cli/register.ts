@@ -46,7 +46,10 @@ flags, which other users can see in the process list).
 Example:
   LOOKERSDK_CLIENT_ID=... LOOKERSDK_CLIENT_SECRET=... \\
     looker-oauth register --api-url https://example.looker.com:19999 \\
-      --client-id looker-oauth --redirect-uri http://localhost:8080/callback`;
+      --client-id looker-oauth --redirect-uri http://localhost:8080/callback
+
+Exit codes: 0 registered or updated; 1 Looker refused or could not be
+reached; 2 usage.`;
 
 /** What `register` was asked. */
 export interface RegisterOptions {

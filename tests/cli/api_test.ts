@@ -55,7 +55,8 @@ Deno.test("parseApi() reads the path, -X, -d, -q, -H, -i and --profile; the meth
     }],
     [[], /which path\?/],
     [["/a", "/b"], /unexpected argument: \/b/],
-    [["-X", "P@TCH", "/x"], /not an HTTP method/],
+    [["-X", "P@TCH", "/x"], /not a method the Looker API takes/],
+    [["-X", "GTE", "/x"], /not a method the Looker API takes/],
     [["/x", "--methd", "GET"], /--methd/],
   ]);
 });
@@ -167,7 +168,8 @@ Deno.test("api --data that is not JSON, or a file that is missing: exit 2, nothi
     { args: ["--data", "{not json"], says: /not valid JSON/ },
     { args: ["--data", "-"], stdin: "nope", says: /not valid JSON/ },
     { args: ["--data", `@${t.dir}/missing.json`], says: /cannot read/ },
-    { args: ["-X", "P@TCH", "--data", "{}"], says: /not an HTTP method/ },
+    { args: ["-X", "P@TCH", "--data", "{}"], says: /not a method/ },
+    { args: ["-X", "PUST", "--data", "{}"], says: /not a method/ },
   ];
   for (const { args, stdin, says } of cases) {
     const api = await cli(["api", "/user", ...args], {

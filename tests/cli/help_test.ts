@@ -31,6 +31,8 @@ Deno.test("--help for every command: exit 0, the usage on stdout, nothing else d
       `${what}: ${result.stdout}`,
     );
     assert.equal(result.stderr, "", what);
+    // Scripts branch on the exit code: every command's help says them.
+    assert.match(result.stdout, /^Exit codes: 0 /m, what);
   });
   assert.equal(await exists(t.home), false, "no state written");
 });
