@@ -28,7 +28,8 @@ Flags:
   --local          only delete the local tokens; do not contact the server
 
 Exit codes: 0 signed out (or nothing to do); 1 the server could not end the
-session (the local tokens are kept); 2 usage.`;
+session (the local tokens are kept); 2 usage; 3 the saved profile can no
+longer be used (pass --local, or sign in again).`;
 
 /** What `logout` was asked. */
 export interface LogoutOptions {
