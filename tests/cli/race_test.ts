@@ -18,30 +18,22 @@ const PROCESSES = 10;
 const ROUNDS = 3;
 
 /**
- * How many of `pids` wait for the lock on the file with inode `ino`: they
- * have it open (a process opens the lock file only to take the lock) but do
- * not hold it (Linux's /proc/locks lists holders as `N: FLOCK ADVISORY WRITE
- * <pid> <dev>:<ino> ...`, and a process's open files in /proc/<pid>/fd).
- * The store polls a non-blocking lock, so waiters do not show in /proc/locks
- * as `->` lines. `undefined` where those files do not exist.
+ * Who of `pids` holds and who waits for the lock on the file with inode
+ * `ino`: holders are listed in Linux's /proc/locks (`N: FLOCK ADVISORY WRITE
+ * <pid> <dev>:<ino> ...`); waiters have the lock file open (a process opens
+ * it only to take the lock; /proc/<pid>/fd) but do not hold it. The store
+ * polls a non-blocking lock, so waiters do not show in /proc/locks as `->`
+ * lines. /proc/locks is read before and after the open files, and a count
+ * is only given when the holders did not change in between: otherwise a
+ * process that took the lock while its files were read would count as
+ * waiting. `undefined` where those files do not exist.
  */
-async function lockWaiters(
+async function lockState(
   ino: number,
   pids: ReadonlySet<number>,
-): Promise<number | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile("/proc/locks");
-  } catch {
-    return undefined;
-  }
-  const holders = new Set<number>();
-  for (const line of text.split("\n")) {
-    const fields = line.trim().split(/\s+/);
-    if (fields[1] === "FLOCK" && fields[5]?.endsWith(`:${ino}`)) {
-      holders.add(Number(fields[4]));
-    }
-  }
+): Promise<{ holding: number; waiting: number } | "changing" | undefined> {
+  const holders = await lockHolders(ino, pids);
+  if (holders === undefined) return undefined;
   let waiting = 0;
   for (const pid of pids) {
     if (holders.has(pid)) continue;
@@ -59,7 +51,38 @@ async function lockWaiters(
       // exited, or not ours to look at
     }
   }
-  return waiting;
+  const again = await lockHolders(ino, pids);
+  if (
+    again === undefined || again.size !== holders.size ||
+    [...again].some((pid) => !holders.has(pid))
+  ) {
+    return "changing";
+  }
+  return { holding: holders.size, waiting };
+}
+
+/** The pids among `pids` that /proc/locks lists as holding a lock on `ino`. */
+async function lockHolders(
+  ino: number,
+  pids: ReadonlySet<number>,
+): Promise<Set<number> | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile("/proc/locks");
+  } catch {
+    return undefined;
+  }
+  const holders = new Set<number>();
+  for (const line of text.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    const pid = Number(fields[4]);
+    if (
+      fields[1] === "FLOCK" && fields[5]?.endsWith(`:${ino}`) && pids.has(pid)
+    ) {
+      holders.add(pid);
+    }
+  }
+  return holders;
 }
 
 Deno.test(`${PROCESSES} concurrent 'token' processes on an expired token: one refresh, one new token for all, nobody logged out (${ROUNDS} rounds)`, async () => {
@@ -72,7 +95,7 @@ Deno.test(`${PROCESSES} concurrent 'token' processes on an expired token: one re
   await signIn(t, looker);
   const lockFile = t.tokenFile().replace(/\.json$/, ".lock");
   const ino = (await Deno.stat(lockFile)).ino!;
-  const canWatchLocks = (await lockWaiters(ino, new Set())) !== undefined;
+  const canWatchLocks = (await lockState(ino, new Set())) !== undefined;
 
   // Where Linux shows lock waiters, the one refresh that reaches the server
   // is held until the nine other processes are all queued on the profile's
@@ -96,7 +119,10 @@ Deno.test(`${PROCESSES} concurrent 'token' processes on an expired token: one re
         const deadline = Date.now() + 30_000;
         barrier = (async () => {
           while (Date.now() < deadline) {
-            waiters = (await lockWaiters(ino, pids)) ?? 0;
+            const state = await lockState(ino, pids);
+            waiters = typeof state === "object" && state.holding === 1
+              ? state.waiting
+              : 0;
             if (waiters >= PROCESSES - 1) return;
             // A second refresh reached the server: the race is lost already.
             if (emulator.stats.refreshes > round) return;
