@@ -106,15 +106,19 @@ export async function readConfig(
 ): Promise<ConfigFile> {
   const path = configPath(home);
   const empty = (): ConfigFile => ({ version: 1, profiles: {} });
+  // A missing file is empty; any other failure to read it too, with a warning.
+  const unreadable = (err: unknown): ConfigFile => {
+    if (!(err instanceof Deno.errors.NotFound)) {
+      warn(`could not read ${path}: ${(err as Error).message}`);
+    }
+    return empty();
+  };
   if (!(await trustFolder(home, warn, "shared"))) return empty();
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) {
-      warn(`could not read ${path}: ${(err as Error).message}`);
-    }
-    return empty();
+    return unreadable(err);
   }
   if (!info.isFile || info.size > MAX_CONFIG_BYTES) {
     warn(
@@ -129,10 +133,7 @@ export async function readConfig(
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) {
-      warn(`could not read ${path}: ${(err as Error).message}`);
-    }
-    return empty();
+    return unreadable(err);
   }
   try {
     const data = JSON.parse(text);
